@@ -1,0 +1,146 @@
+"""The one dispatch point: run a registry op now on numpy and record it on the tape.
+
+Every eager op, primitive or composite, ends here.  ``apply`` casts inputs
+as the op's promotion rule says, calls the numpy kernel, turns numpy errors
+into messages that name the op, shapes and dtypes, and, when grad mode is on
+and an input requires grad, records a :class:`~graphc.eager.node.Node`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..ops.registry import OpDef
+from .grad_mode import GRAD
+from .node import Node
+
+__all__ = ["apply", "result_dtype", "CHECK_SPECS"]
+
+# Tests switch this on: every eager result is checked against the op's shape rule.
+CHECK_SPECS = False
+
+_BY_NP = _dt._BY_NP
+_result_type_of = _dt.result_type_of
+
+
+def _priority(t) -> int:
+    # torch's three promotion groups: Python numbers, zero-dim tensors, the rest
+    if t._wrapped:
+        return 0
+    return 1 if t._data.ndim == 0 else 2
+
+
+def result_dtype(tensors) -> _dt.DType:
+    """Torch's result type of ``tensors`` (wrapped Python numbers count as such)."""
+    d0 = tensors[0]._dtype
+    for t in tensors:
+        if t._dtype is not d0:
+            break
+    else:
+        return d0
+    return _result_type_of(*[(t._dtype, _priority(t)) for t in tensors])
+
+
+def _promote(op: OpDef, inputs: tuple, arrays: list) -> list:
+    dt = result_dtype(inputs)
+    if op.promote == "float" and not dt.is_floating_point:
+        dt = _dt.get_default_dtype()
+    npd = dt.np
+    return [a if a.dtype == npd else a.astype(npd) for a in arrays]
+
+
+def apply(op: OpDef, inputs: tuple, attrs: dict):
+    """Run ``op`` on ``inputs`` (tensors) with keyword ``attrs``; return a Tensor or a tuple of them."""
+    from .tensor import Tensor
+
+    arrays = [t._data for t in inputs]
+    if op.promote is not None:
+        arrays = _promote(op, inputs, arrays)
+    try:
+        out = op.kernel(*arrays, **attrs)
+    except (IndexError, RuntimeError, TypeError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as e:
+        raise translate_error(op, inputs, attrs, e) from None
+
+    make = Tensor._make
+    if op.num_outputs == 1:
+        outs = (make(out),)
+    else:
+        outs = tuple(make(o) for o in out)
+
+    if op.is_view:
+        src = inputs[0]
+        res = outs[0]
+        if np.may_share_memory(res._data, src._data):
+            res._version = src._version
+            base = src._base
+            if base is None:
+                res._base = src
+                res._view_chain = ((op, attrs),)
+            else:
+                res._base = base
+                res._view_chain = src._view_chain + ((op, attrs),)
+
+    if CHECK_SPECS and op.infer is not None:
+        _check_spec(op, inputs, attrs, outs)
+
+    if GRAD.enabled and op.grad is not None:
+        for t in inputs:
+            if t._requires_grad:
+                node = Node(op, inputs, attrs, outs)
+                nondiff = op.nondiff_outputs
+                for i, o in enumerate(outs):
+                    if i not in nondiff and o._dtype.is_floating_point:
+                        o._requires_grad = True
+                        o.grad_fn = node
+                        o._out = i
+                break
+    return outs[0] if op.num_outputs == 1 else outs
+
+
+def _spec_of(t):
+    from ..ops.registry import Spec
+
+    return Spec(tuple(t._data.shape), t._dtype)
+
+
+def _check_spec(op, inputs, attrs, outs):
+    specs = [_spec_of(t) for t in inputs]
+    want = op.infer(*specs, **attrs)
+    if op.num_outputs == 1:
+        want = (want,)
+    got = tuple(_spec_of(o) for o in outs)
+    if tuple(want) != got:
+        raise AssertionError(f"shape rule of {op.name} says {want}, kernel gave {got}")
+
+
+def describe(inputs) -> str:
+    """'f32[2, 3], i64[]' for error messages."""
+    parts = []
+    for t in inputs:
+        if t._wrapped:
+            parts.append(repr(t._data.item()))
+        else:
+            parts.append(f"{t._dtype.short}{list(t._data.shape)}")
+    return ", ".join(parts)
+
+
+def translate_error(op: OpDef, inputs: tuple, attrs: dict, e: Exception) -> Exception:
+    """A numpy failure rewritten to name the op, shapes and dtypes, with torch's exception type."""
+    msg = str(e)
+    where = f"{op.name}({describe(inputs)})"
+    if getattr(e, "_graphc", False):
+        return e  # already a clear graphc message
+    if isinstance(e, np.exceptions.AxisError):
+        return IndexError(f"{where}: dimension out of range: {msg}")
+    if isinstance(e, IndexError):
+        return IndexError(f"{where}: {msg}")
+    if "broadcast" in msg:
+        shapes = " and ".join(str(tuple(t._data.shape)) for t in inputs if not t._wrapped)
+        return RuntimeError(f"{where}: shapes {shapes} are not broadcastable ({msg})")
+    if isinstance(e, TypeError) and "ufunc" in msg:
+        return RuntimeError(f"{where}: not implemented for these dtypes ({msg})")
+    if isinstance(e, np.linalg.LinAlgError):
+        return RuntimeError(f"{where}: {msg}")
+    if isinstance(e, (ValueError, ZeroDivisionError)):
+        return RuntimeError(f"{where}: {msg}")
+    return type(e)(f"{where}: {msg}")

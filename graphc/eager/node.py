@@ -1,0 +1,155 @@
+"""Autograd graph nodes: what ``tensor.grad_fn`` points at.
+
+A :class:`Node` records one application of a registry op: its inputs, the
+``next_functions`` edges to the nodes that produced them, and what its
+gradient rule needs.  Leaves that require grad get one :class:`AccumulateGrad`
+node each, so ``next_functions`` shows the same object every time.
+"""
+from __future__ import annotations
+
+import weakref
+
+from ..ops.registry import GradContext, OpDef
+
+__all__ = ["Node", "AccumulateGrad", "FREED_MESSAGE"]
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+    "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
+    "or if you need to access saved tensors after calling backward."
+)
+
+
+def _camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+class Node:
+    """One recorded op on the tape.
+
+    ``inputs``        the input tensors (read by the gradient rule)
+    ``next_functions`` ((node or None, output_nr), ...) per input, as in torch
+    ``out_meta``      (shape, dtype) per output, to make zero grads and check shapes
+    ``saved``         [(version_counter, version)] checked before the rule runs
+    """
+
+    __slots__ = ("op", "attrs", "inputs", "next_functions", "out_meta", "in_meta", "saved",
+                 "_out_data", "_out_tensors", "released", "retained", "hooks", "__weakref__")
+
+    def __init__(self, op: OpDef, inputs: tuple, attrs: dict, outputs: tuple):
+        self.op = op
+        self.attrs = attrs
+        self.inputs = inputs
+        nexts = []
+        for t in inputs:
+            if t._requires_grad:
+                fn = t.grad_fn
+                nexts.append((fn, t._out) if fn is not None else (t._accumulate_node(), 0))
+            else:
+                nexts.append((None, 0))
+        self.next_functions = tuple(nexts)
+        self.in_meta = tuple((t._data.shape, t._dtype) for t in inputs)
+        self.out_meta = tuple((o._data.shape, o._dtype) for o in outputs)
+        saves = op.saves
+        saved = []
+        if saves == "inputs" or saves == "both":
+            for t in inputs:
+                saved.append((t._version, t._version.v))
+        if saves == "output" or saves == "both":
+            self._out_data = [o._data for o in outputs]
+            for o in outputs:
+                saved.append((o._version, o._version.v))
+        else:
+            self._out_data = None
+        self.saved = saved
+        self._out_tensors = None
+        self.released = False
+        self.retained = None
+        self.hooks = None
+
+    def name(self) -> str:
+        """Torch-style node name, e.g. ``MulBackward0``."""
+        return self.op.extra.get("backward_name") or f"{_camel(self.op.name)}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def metadata(self) -> dict:
+        return {}
+
+    def register_hook(self, fn):
+        """Call ``fn(grad_inputs, grad_outputs)`` after this node runs (torch Node hook)."""
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(fn)
+
+    # -- used by the engine -------------------------------------------------
+    def check_saved(self) -> None:
+        if self.released:
+            raise RuntimeError(FREED_MESSAGE)
+        for counter, v in self.saved:
+            if counter.v != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: it is an input or output of {self.name()}, is at version {counter.v}; "
+                    f"expected version {v} instead."
+                )
+
+    def outputs(self, make):
+        """Output tensors for the gradient rule, rebuilt from saved data (no reference cycle)."""
+        if self._out_data is None:
+            return ()
+        if self._out_tensors is None:
+            outs = []
+            for i, arr in enumerate(self._out_data):
+                outs.append(make(arr, self, i))
+            self._out_tensors = tuple(outs)
+        return self._out_tensors
+
+    def apply(self, grad_outputs: tuple, make) -> tuple:
+        """Run the gradient rule: grads w.r.t. each input (None where there is none)."""
+        needs = tuple(fn is not None for fn, _ in self.next_functions)
+        ctx = GradContext(self.inputs, self.outputs(make), self.attrs, needs)
+        grads = self.op.grad(ctx, *grad_outputs)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        return grads
+
+    def release(self) -> None:
+        """Free saved values after a backward without ``retain_graph``."""
+        fctx = self.attrs.get("ctx") if "function" in self.op.extra else None
+        if fctx is not None:
+            fctx._freed = True
+        if self.op.saves != "none":
+            self.inputs = None
+            self._out_data = None
+            self._out_tensors = None
+            self.released = True
+
+
+class AccumulateGrad:
+    """The sink node of a leaf: adds the incoming gradient into ``leaf.grad``."""
+
+    __slots__ = ("_variable", "hooks", "__weakref__")
+    next_functions = ()
+
+    def __init__(self, leaf):
+        self._variable = weakref.ref(leaf)
+        self.hooks = None
+
+    @property
+    def variable(self):
+        return self._variable()
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+    def register_hook(self, fn):
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(fn)

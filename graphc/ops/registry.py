@@ -1,0 +1,106 @@
+"""The op registry: one :class:`OpDef` per primitive, holding everything about it.
+
+An entry is the single place an op's semantics live:
+
+* ``kernel``   the numpy implementation, ``kernel(*arrays, **attrs)``;
+* ``infer``    the shape/dtype rule, ``infer(*specs, **attrs) -> Spec`` (or a
+  tuple of Specs for multi-output ops), used by the static builder and, in
+  tests, checked against every eager result;
+* ``grad``     the gradient rule, ``grad(ctx, *grad_outputs) -> tuple`` with one
+  entry (or None) per input, written with ordinary tensor methods, so it builds
+  backward nodes on the eager tape and in a static graph alike;
+* ``category`` elementwise, reduction, movement, matmul, index or opaque;
+* ``promote``  how inputs are cast before the kernel runs: None (the kernel
+  takes them as they are), "common" (all to the torch result type) or
+  "float" (the result type, then the default float if that is integral);
+* ``saves``    which values the gradient reads ("inputs", "output", "both",
+  "none"): those are version-checked at backward time.
+
+Ops register with :func:`register` and are looked up with :func:`get`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple
+
+from .. import dtypes as _dt
+
+__all__ = ["OpDef", "Spec", "GradContext", "register", "get", "REGISTRY"]
+
+
+class Spec(NamedTuple):
+    """What the static side knows of a value: its shape (ints, or None for a symbolic size) and dtype."""
+
+    shape: tuple
+    dtype: _dt.DType
+
+
+@dataclass(eq=False)
+class OpDef:
+    name: str
+    category: str
+    kernel: Callable[..., Any]
+    infer: Callable[..., Any] | None = None
+    grad: Callable[..., Any] | None = None
+    promote: str | None = None
+    saves: str = "inputs"
+    num_outputs: int = 1
+    # indices of inputs that never take a gradient (index tensors, masks)
+    nondiff_inputs: tuple = ()
+    # outputs that are not differentiable (indices of max/sort)
+    nondiff_outputs: tuple = ()
+    # the result may alias its first input's memory (a numpy view)
+    is_view: bool = False
+    doc: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+class GradContext:
+    """What a gradient rule sees: the op's inputs, outputs and attributes.
+
+    ``ctx.inputs`` and ``ctx.outputs`` are tensors (eager or symbolic);
+    ``ctx.attrs`` the op's keyword attributes; ``ctx.needs_input_grad`` one
+    bool per input, so a rule can skip work nobody asked for.
+    """
+
+    __slots__ = ("inputs", "outputs", "attrs", "needs_input_grad")
+
+    def __init__(self, inputs, outputs, attrs, needs_input_grad):
+        self.inputs = inputs
+        self.outputs = outputs
+        self.attrs = attrs
+        self.needs_input_grad = needs_input_grad
+
+    @property
+    def output(self):
+        return self.outputs[0]
+
+
+REGISTRY: dict[str, OpDef] = {}
+
+
+def register(name: str, category: str, *, kernel, infer=None, grad=None, **kw) -> OpDef:
+    """Add one primitive to the registry and return its OpDef."""
+    if name in REGISTRY:
+        raise ValueError(f"op {name!r} is registered twice")
+    op = OpDef(name, category, kernel, infer, grad, **kw)
+    REGISTRY[name] = op
+    return op
+
+
+def get(name: str) -> OpDef:
+    """The OpDef registered under ``name`` (KeyError names the op)."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"no op named {name!r} is registered") from None
+
+
+def op_error(cls: type, message: str) -> Exception:
+    """An exception a kernel or rule raises on purpose: dispatch passes it through unchanged."""
+    e = cls(message)
+    e._graphc = True
+    return e
