@@ -24,6 +24,12 @@ from .eager.functions.pointwise import *  # noqa: F401,F403
 from .eager.functions.reduction import *  # noqa: F401,F403
 from .eager.functions.views import reshape, view  # noqa: F401
 from .eager.functions.basic import *  # noqa: F401,F403
+from .eager.functions.shape import *  # noqa: F401,F403
+from .eager.functions.indexing import *  # noqa: F401,F403
+from .eager.functions.linalg import *  # noqa: F401,F403
+from .eager.functions.creation import *  # noqa: F401,F403
+from .eager.functions.sorting import *  # noqa: F401,F403
+from .eager.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from . import autograd  # noqa: F401
 
 __version__ = "0.1.0"

@@ -60,8 +60,18 @@ def size_args(size: tuple, op: str = "") -> tuple:
 
 def wrap(x):
     """A Python number as a wrapped-number tensor (lowest promotion priority)."""
-    from .tensor import Tensor, _init
-
+    tx = type(x)
+    if tx is float:
+        t = Tensor.__new__(Tensor)
+        _init(t, np.array(x))
+        t._wrapped = True
+        t._dtype = _dt.get_default_dtype()
+        return t
+    if tx is int and -(2 ** 63) <= x < 2 ** 63:
+        t = Tensor.__new__(Tensor)
+        _init(t, np.array(x, dtype=np.int64))
+        t._wrapped = True
+        return t
     if isinstance(x, bool):
         arr = np.array(x)
     elif isinstance(x, numbers.Integral):
@@ -82,10 +92,14 @@ def wrap(x):
 
 def as_tensor_arg(x, op: str = ""):
     """Tensors pass through; Python numbers become wrapped numbers; anything else is a TypeError."""
-    from .tensor import Tensor
-
     if isinstance(x, Tensor):
         return x
+    tx = type(x)
+    if tx is float or tx is int:
+        return wrap(x)
     if isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, complex):
         return wrap(x)
     raise TypeError(f"{op}: expected a Tensor or a number, got {type(x).__name__}")
+
+
+from .tensor import Tensor, _init  # noqa: E402  (tensor.py imports this module lazily; no cycle at load)

@@ -42,17 +42,37 @@ def result_dtype(tensors) -> _dt.DType:
 
 
 def _promote(op: OpDef, inputs: tuple, arrays: list) -> list:
-    dt = result_dtype(inputs)
+    d0 = inputs[0]._dtype
+    for t in inputs:
+        if t._dtype is not d0:
+            dt = _result_type_of(*[(t._dtype, _priority(t)) for t in inputs])
+            break
+    else:
+        dt = d0
+        if dt.is_floating_point:
+            # common case: one float dtype everywhere; wrapped floats may still hold float64 data
+            npd = dt.np
+            for a in arrays:
+                if a.dtype is not npd and a.dtype != npd:
+                    return [a if a.dtype == npd else a.astype(npd) for a in arrays]
+            return arrays
     if op.promote == "float" and not dt.is_floating_point:
         dt = _dt.get_default_dtype()
     npd = dt.np
     return [a if a.dtype == npd else a.astype(npd) for a in arrays]
 
 
+_make = None  # Tensor._make, bound when graphc.eager.tensor is imported (it imports this module's users)
+
+
+def bind_tensor_factory(make) -> None:
+    """Called once by graphc.eager.tensor: dispatch wraps results without importing upward per call."""
+    global _make
+    _make = make
+
+
 def apply(op: OpDef, inputs: tuple, attrs: dict):
     """Run ``op`` on ``inputs`` (tensors) with keyword ``attrs``; return a Tensor or a tuple of them."""
-    from .tensor import Tensor
-
     arrays = [t._data for t in inputs]
     if op.promote is not None:
         arrays = _promote(op, inputs, arrays)
@@ -61,11 +81,11 @@ def apply(op: OpDef, inputs: tuple, attrs: dict):
     except (IndexError, RuntimeError, TypeError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as e:
         raise translate_error(op, inputs, attrs, e) from None
 
-    make = Tensor._make
+    make = _make
     if op.num_outputs == 1:
         outs = (make(out),)
     else:
-        outs = tuple(make(o) for o in out)
+        outs = tuple([make(o) for o in out])
 
     if op.is_view:
         src = inputs[0]

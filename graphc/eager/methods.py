@@ -11,10 +11,10 @@ import numbers
 import numpy as np
 
 from . import functions as _functions_pkg  # noqa: F401
-from .functions import basic, pointwise, reduction, views
+from .functions import basic, creation, indexing, linalg, pointwise, reduction, shape, sorting, views
 from .tensor import Tensor
 
-MODULES = [pointwise, reduction, views, basic]
+MODULES = [pointwise, reduction, views, basic, shape, indexing, linalg, creation, sorting]
 
 
 def _method(fn):

@@ -34,23 +34,20 @@ class Node:
     ``saved``         [(version_counter, version)] checked before the rule runs
     """
 
-    __slots__ = ("op", "attrs", "inputs", "next_functions", "out_meta", "in_meta", "saved",
+    __slots__ = ("op", "attrs", "inputs", "next_functions", "out_meta", "_in_meta", "saved",
                  "_out_data", "_out_tensors", "released", "retained", "hooks", "__weakref__")
 
     def __init__(self, op: OpDef, inputs: tuple, attrs: dict, outputs: tuple):
         self.op = op
         self.attrs = attrs
         self.inputs = inputs
-        nexts = []
-        for t in inputs:
-            if t._requires_grad:
-                fn = t.grad_fn
-                nexts.append((fn, t._out) if fn is not None else (t._accumulate_node(), 0))
-            else:
-                nexts.append((None, 0))
-        self.next_functions = tuple(nexts)
-        self.in_meta = tuple((t._data.shape, t._dtype) for t in inputs)
-        self.out_meta = tuple((o._data.shape, o._dtype) for o in outputs)
+        self.next_functions = tuple([
+            ((t.grad_fn, t._out) if t.grad_fn is not None else (t._accumulate_node(), 0))
+            if t._requires_grad else (None, 0)
+            for t in inputs
+        ])
+        self._in_meta = None  # computed from inputs on demand, kept when they are released
+        self.out_meta = tuple([(o._data.shape, o._dtype) for o in outputs])
         saves = op.saves
         saved = []
         if saves == "inputs" or saves == "both":
@@ -67,6 +64,14 @@ class Node:
         self.released = False
         self.retained = None
         self.hooks = None
+
+    @property
+    def in_meta(self) -> tuple:
+        """(shape, dtype) of each input."""
+        m = self._in_meta
+        if m is None:
+            m = self._in_meta = tuple([(t._data.shape, t._dtype) for t in self.inputs])
+        return m
 
     def name(self) -> str:
         """Torch-style node name, e.g. ``MulBackward0``."""
@@ -123,6 +128,7 @@ class Node:
         if fctx is not None:
             fctx._freed = True
         if self.op.saves != "none":
+            _ = self.in_meta
             self.inputs = None
             self._out_data = None
             self._out_tensors = None

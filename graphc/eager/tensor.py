@@ -611,6 +611,11 @@ def _can_cast(src: _dt.DType, dst: _dt.DType) -> bool:
     return True
 
 
+from . import dispatch as _dispatch  # noqa: E402
+
+_dispatch.bind_tensor_factory(Tensor._make)
+
+
 def sum_to_shape(g: Tensor, shape) -> Tensor:
     return grad_utils.sum_to_shape(g, tuple(shape))
 

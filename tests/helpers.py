@@ -1,0 +1,39 @@
+"""Shared test helpers: compare graphc with numpy, and gradients with finite differences."""
+from __future__ import annotations
+
+import numpy as np
+
+import graphc as gc
+
+NP_OF = {gc.float16: np.float16, gc.float32: np.float32, gc.float64: np.float64, gc.int8: np.int8,
+         gc.uint8: np.uint8, gc.int16: np.int16, gc.int32: np.int32, gc.int64: np.int64, gc.bool: np.bool_}
+
+
+def assert_matches(t, expected, dtype=None, rtol=1e-6, atol=1e-6):
+    """``t`` is a graphc Tensor equal to the numpy ``expected`` in values, shape and dtype.
+
+    ``dtype`` (a graphc dtype) is the dtype torch would give; by default the expected array's own.
+    """
+    assert isinstance(t, gc.Tensor), f"expected a Tensor, got {type(t).__name__}"
+    expected = np.asarray(expected)
+    want_dt = dtype if dtype is not None else gc.dtypes.from_numpy_dtype(expected.dtype)
+    assert t.dtype == want_dt, f"dtype {t.dtype} != {want_dt}"
+    assert tuple(t.shape) == expected.shape, f"shape {tuple(t.shape)} != {expected.shape}"
+    got = t.detach().numpy()
+    if got.dtype.kind == "f" or expected.dtype.kind == "f":
+        np.testing.assert_allclose(got.astype(np.float64), expected.astype(np.float64), rtol=rtol, atol=atol,
+                                   equal_nan=True)
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+def rand64(*shape, low=-1.0, high=1.0, seed=0, requires_grad=True):
+    """A float64 leaf tensor with uniform values, for gradcheck."""
+    rng = np.random.default_rng(seed)
+    arr = rng.uniform(low, high, size=shape)
+    return gc.tensor(arr, dtype=gc.float64, requires_grad=requires_grad)
+
+
+def check_grad(fn, *inputs, **kw):
+    """Assert gc.autograd.gradcheck passes for ``fn`` at ``inputs`` (float64 tensors)."""
+    assert gc.autograd.gradcheck(fn, inputs, **kw)
