@@ -14,6 +14,7 @@ from .dtypes import (  # noqa: F401
     int32, int64, long, set_default_dtype, short, uint8,
 )
 from . import ops  # noqa: F401
+from . import ir  # noqa: F401
 from .eager import Tensor  # noqa: F401
 from .eager.tensor import Size  # noqa: F401
 from .eager.device import device  # noqa: F401
@@ -31,5 +32,8 @@ from .eager.functions.creation import *  # noqa: F401,F403
 from .eager.functions.sorting import *  # noqa: F401,F403
 from .eager.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from . import autograd  # noqa: F401
+from . import nn, optim, utils  # noqa: F401
+from .serialization import load, save  # noqa: F401
+from . import linalg  # noqa: F401
 
 __version__ = "0.1.0"

@@ -102,6 +102,9 @@ def to_dtype(d) -> DType:
     """Accept a DType, a name ('float32'), a numpy dtype or a Python type."""
     if isinstance(d, DType):
         return d
+    if d is None:
+        # np.dtype(None) would silently mean float64
+        raise TypeError("expected a dtype, got None")
     if d is builtins.float:
         return _default_float
     if d is builtins.int:

@@ -29,28 +29,20 @@ def _array_from_data(data, dtype=None, copy: bool = True) -> np.ndarray:
         arr = data
     else:
         if isinstance(data, (str, bytes)) or data is None:
-            raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+            raise TypeError(f"tensor(): invalid data type '{type(data).__name__}'")
         if _contains_tensor(data):
             data = _tensors_to_lists(data)
+        inferred = _infer_dtype(data)
         try:
             arr = np.array(data)
         except ValueError as e:
             raise ValueError(f"tensor(): data has a ragged or invalid structure: {e}") from None
-        if arr.dtype == object:
+        if arr.dtype == object or arr.dtype.kind == "u" and arr.dtype.itemsize == 8:
+            if arr.dtype.kind == "u" or all(isinstance(x, numbers.Integral) for x in np.ravel(arr)):
+                raise RuntimeError("tensor(): Overflow when unpacking long: an integer does not fit in int64")
             raise TypeError(f"tensor(): could not infer a dtype from {type(data).__name__} data")
         if want is None:
-            kind = arr.dtype.kind
-            if kind == "f":
-                # numpy scalars keep their precision; Python floats take the default dtype
-                if not _has_numpy_float(data):
-                    arr = arr.astype(_dt.get_default_dtype().np)
-            elif kind in "iu":
-                if not _has_numpy_int(data):
-                    arr = arr.astype(np.int64)
-            elif kind == "c":
-                raise TypeError("graphc has no complex dtypes")
-            elif kind not in "b":
-                raise TypeError(f"tensor(): unsupported element type {arr.dtype}")
+            want = inferred if inferred is not None else _dt.get_default_dtype()
         copy = False
     if want is not None:
         if arr.dtype != want.np:
@@ -61,16 +53,52 @@ def _array_from_data(data, dtype=None, copy: bool = True) -> np.ndarray:
     return np.array(arr, copy=True) if copy else np.ascontiguousarray(arr) if not arr.flags.c_contiguous else arr
 
 
-def _has_numpy_float(data) -> bool:
-    if isinstance(data, (list, tuple)):
-        return bool(data) and _has_numpy_float(data[0])
-    return isinstance(data, np.floating)
+def _element_dtype(tp: type, x) -> _dt.DType:
+    """torch's dtype for one element of nested data: by its type (arrays by their dtype)."""
+    if tp is float:
+        return _dt.get_default_dtype()
+    if tp is int:
+        return _dt.int64
+    if tp is bool:
+        return _dt.bool
+    if issubclass(tp, (np.generic, np.ndarray)):
+        return _dt.from_numpy_dtype(x.dtype)  # complex, strings, objects raise TypeError here
+    if issubclass(tp, complex):
+        raise TypeError("tensor(): complex data is not supported (graphc has no complex dtypes)")
+    if issubclass(tp, bool):
+        return _dt.bool
+    if issubclass(tp, numbers.Integral):
+        return _dt.int64
+    if issubclass(tp, numbers.Real):
+        return _dt.get_default_dtype()
+    raise TypeError(f"tensor(): could not infer a dtype from an element of type {tp.__name__}")
 
 
-def _has_numpy_int(data) -> bool:
-    if isinstance(data, (list, tuple)):
-        return bool(data) and _has_numpy_int(data[0])
-    return isinstance(data, np.integer)
+def _infer_dtype(data) -> _dt.DType | None:
+    """The dtype torch infers for a number or nested lists: every element's dtype, promoted together.
+
+    Python floats count as the default float, ints as int64, bools as bool and numpy scalars as their
+    own dtype, so ``[np.float32(1), 2.0]`` is float32 and ``[1.0, np.float64(2)]`` float64.  Empty
+    data gives None (the caller uses the default float).
+    """
+    if not isinstance(data, (list, tuple)):
+        return _element_dtype(type(data), data)
+    result = None
+    pending = [data]
+    while pending:
+        seq = pending.pop()
+        # group by type so long flat lists cost one pass in C
+        for tp in set(map(type, seq)):
+            if tp is list or tp is tuple:
+                pending.extend(x for x in seq if type(x) is tp)
+                continue
+            if issubclass(tp, (np.generic, np.ndarray)):
+                found = [_element_dtype(tp, x) for x in seq if type(x) is tp]
+            else:
+                found = [_element_dtype(tp, None)]
+            for d in found:
+                result = d if result is None else _dt.promote_types(result, d)
+    return result
 
 
 def _tensors_to_lists(data):
@@ -113,3 +141,15 @@ def from_numpy(arr: np.ndarray) -> Tensor:
         raise TypeError("from_numpy: non-native byte order is not supported")
     _dt.from_numpy_dtype(arr.dtype)
     return Tensor._make(arr)
+
+
+def __getattr__(name: str):
+    # Tensor.new_zeros & co. import the size-based factories from here; they live in functions/creation,
+    # which imports this module, so they are looked up lazily
+    if name in ("zeros", "ones", "full", "empty"):
+        from .functions import creation as _factories
+
+        fn = getattr(_factories, name)
+        globals()[name] = fn  # later imports find it directly
+        return fn
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

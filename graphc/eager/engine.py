@@ -80,12 +80,12 @@ def run_backward(
 
     roots = []
     buffers: dict = {}
-    for t, g in zip(tensors, grad_tensors):
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
         node = t.grad_fn
         nr = t._out
         if node is None:
             if not t._requires_grad:
-                raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+                raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
             node = t._accumulate_node()
             nr = 0
         roots.append(node)
@@ -145,23 +145,30 @@ def run_backward(
                 for nr, hooks in node.retained.items():
                     if buf[nr] is None:
                         continue
-                    for h in hooks:
+                    # retain_grad's hook runs after the user's hooks, whatever the order they came in
+                    for h in sorted(hooks, key=_is_retain_hook):
                         r = h(buf[nr])
                         if r is not None:
                             buf[nr] = r
             if edge_targets:
                 for nr in range(len(buf)):
                     for idx in edge_targets.get((node, nr), ()):
-                        captured[idx] = buf[nr]
+                        if capture:
+                            captured[idx] = buf[nr]
+                        elif buf[nr] is not None and not inputs[idx]._retains_grad:
+                            # backward(inputs=[non_leaf]) accumulates into that tensor's .grad
+                            inputs[idx]._accumulate_grad(buf[nr], create_graph)
             if need is not None and not any(
                 nxt in need for nxt, _ in node.next_functions if nxt is not None
             ):
                 continue
-            for i, g in enumerate(buf):
-                if g is None:
-                    shape, dt = node.out_meta[i]
-                    buf[i] = Tensor._make(np.zeros(shape, dt.np))
-            node.check_saved()
+            if (buf[0] is None if len(buf) == 1 else any(g is None for g in buf)) and _materializes(node):
+                for i, g in enumerate(buf):
+                    if g is None:
+                        shape, dt = node.out_meta[i]
+                        buf[i] = Tensor._make(np.zeros(shape, dt.np))
+            if node.saved or node.released:
+                node.check_saved()
             grads = node.apply(tuple(buf), _make_node_output)
             if node.hooks:
                 for h in node.hooks:
@@ -172,17 +179,20 @@ def run_backward(
                     f"function {node.name()} returned an incorrect number of gradients "
                     f"(expected {len(nexts)}, got {len(grads)})"
                 )
+            in_meta = node.in_meta
             for i, ((nxt, nr), g) in enumerate(zip(nexts, grads)):
                 if nxt is None or g is None:
                     continue
-                g = _validate(node, i, g)
+                shape, dt = in_meta[i]
+                if g._data.shape != shape or g._dtype is not dt:
+                    g = _validate(node, i, g)
                 if need is not None and nxt not in need:
                     continue
-                nouts = len(nxt.out_meta) if isinstance(nxt, Node) else 1
                 b = buffers.get(nxt)
                 if b is None:
-                    b = buffers[nxt] = [None] * nouts
-                _accumulate(b, nr, g, _add)
+                    b = buffers[nxt] = [None] * (len(nxt.out_meta) if type(nxt) is Node else 1)
+                cur = b[nr]
+                b[nr] = g if cur is None else cur + g
             if not retain_graph:
                 node.release()
     finally:
@@ -203,12 +213,23 @@ def _add(a, b):
     return a + b
 
 
+def _is_retain_hook(hook) -> bool:
+    return getattr(hook, "_graphc_retain", False)
+
+
+def _materializes(node: Node) -> bool:
+    """Whether missing output gradients become zeros (a custom Function may ask for None instead)."""
+    if "function" in node.op.extra:
+        return node.attrs["ctx"].materialize_grads
+    return True
+
+
 def _validate(node: Node, i: int, g):
     """Make a rule's gradient match its input: same shape (summing broadcast dims) and dtype."""
-    shape, dt = node.in_meta[i]
-    if g.shape != shape:
-        from .tensor import sum_to_shape
+    from .tensor import sum_to_shape
 
+    shape, dt = node.in_meta[i]
+    if g._data.shape != shape:
         try:
             g = sum_to_shape(g, shape)
         except Exception:

@@ -27,9 +27,18 @@ def is_grad_enabled() -> bool:
 
 
 class _GradModeBase:
-    """Shared context-manager and decorator plumbing."""
+    """Shared context-manager and decorator plumbing.
+
+    ``@no_grad`` (bare) and ``@no_grad()`` both decorate: given a function, the
+    class returns the wrapped function instead of an instance, as torch does.
+    """
 
     _mode: bool = True
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]) and not isinstance(args[0], bool):
+            return cls()(args[0])
+        return super().__new__(cls)
 
     def __enter__(self):
         self._prev = GRAD.enabled
@@ -65,7 +74,7 @@ class enable_grad(_GradModeBase):
 
 
 class inference_mode(_GradModeBase):
-    """Like ``no_grad`` (graphc has no separate inference tensors)."""
+    """Like ``no_grad`` (graphc has no separate inference tensors); ``inference_mode(False)`` enables grad."""
 
     def __init__(self, mode: bool = True):
         self._mode = not mode

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd import grad as _grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
@@ -84,9 +84,11 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: flo
         grad_outputs = [Tensor._make(rng.standard_normal(o.shape).astype(o.dtype.np)) for o in outs]
 
     def first(*xs):
-        os = _outputs(fn, xs)
-        return _grad(os, [x for x in xs if isinstance(x, Tensor) and x.requires_grad], grad_outputs=list(grad_outputs),
-                     create_graph=True, allow_unused=True)
+        # gradcheck evaluates its function under no_grad for the numerical part; a gradient needs the tape
+        with enable_grad():
+            os = _outputs(fn, xs)
+            return _grad(os, [x for x in xs if isinstance(x, Tensor) and x.requires_grad],
+                         grad_outputs=list(grad_outputs), create_graph=True, allow_unused=True)
 
     def first_defined(*xs):
         return tuple(g for g in first(*xs) if g is not None)

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import functions as _functions_pkg  # noqa: F401
 from .functions import basic, creation, indexing, linalg, pointwise, reduction, shape, sorting, views
+from .grad_mode import GRAD
 from .tensor import Tensor
 
 MODULES = [pointwise, reduction, views, basic, shape, indexing, linalg, creation, sorting]
@@ -31,13 +32,24 @@ def inplace_method(fn, name: str):
 
     def m(self, *args, **kwargs):
         self._check_inplace()
-        src = self._snapshot()
+        # the op may save its input for backward: give it a copy that the write-back will not touch
+        src = self._snapshot() if GRAD.enabled and (self._requires_grad or _any_requires_grad(args, kwargs)) else self
         r = fn(src, *args, **kwargs)
         return self._commit_inplace(r, name + "_")
 
     m.__name__ = name + "_"
     m.__doc__ = f"In-place form of ``{name}``."
     return m
+
+
+def _any_requires_grad(args, kwargs) -> bool:
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            return True
+    for a in kwargs.values():
+        if isinstance(a, Tensor) and a._requires_grad:
+            return True
+    return False
 
 
 def bind_module(mod) -> None:
@@ -91,6 +103,16 @@ Tensor.__or__, Tensor.__ror__ = _binop(P.bitwise_or), _binop(P.bitwise_or, True)
 Tensor.__xor__, Tensor.__rxor__ = _binop(P.bitwise_xor), _binop(P.bitwise_xor, True)
 Tensor.__lshift__, Tensor.__rlshift__ = _binop(P.bitwise_left_shift), _binop(P.bitwise_left_shift, True)
 Tensor.__rshift__, Tensor.__rrshift__ = _binop(P.bitwise_right_shift), _binop(P.bitwise_right_shift, True)
+
+
+def _matmul_op(reflected: bool):
+    # only tensors: `t @ 2` is a TypeError, as in torch
+    if reflected:
+        return lambda self, other: linalg.matmul(other, self) if isinstance(other, Tensor) else NotImplemented
+    return lambda self, other: linalg.matmul(self, other) if isinstance(other, Tensor) else NotImplemented
+
+
+Tensor.__matmul__, Tensor.__rmatmul__ = _matmul_op(False), _matmul_op(True)
 Tensor.__eq__ = _binop(P.eq)
 Tensor.__ne__ = _binop(P.ne)
 Tensor.__lt__ = _binop(P.lt)
@@ -126,7 +148,7 @@ def _where_method(self, condition, other):
 def _snapshot(self):
     """The value this tensor has now, for an op about to overwrite it (same history, copied data)."""
     if not self._requires_grad:
-        return self
+        return Tensor._make(self._data.copy())
     t = Tensor._make(self._data.copy())
     t._requires_grad = True
     t.grad_fn = self.grad_fn
@@ -155,7 +177,7 @@ def copy_(self, src, non_blocking: bool = False):
     if src.shape != self.shape:
         src = basic.expand(src, self.shape)
     r = P.cast(src, self._dtype) if src._dtype is not self._dtype else basic.clone(src)
-    if GRAD.enabled and self._requires_grad and not r._requires_grad:
+    if GRAD.enabled and self._requires_grad:
         # keep a node (torch: CopyBackwards) that sends a zero gradient to the overwritten value
         from .dispatch import apply
         from ..ops import get

@@ -21,6 +21,9 @@ FREED_MESSAGE = (
 )
 
 
+_NO_EDGE = (None, 0)
+
+
 def _camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
@@ -41,18 +44,40 @@ class Node:
         self.op = op
         self.attrs = attrs
         self.inputs = inputs
-        self.next_functions = tuple([
-            ((t.grad_fn, t._out) if t.grad_fn is not None else (t._accumulate_node(), 0))
-            if t._requires_grad else (None, 0)
-            for t in inputs
-        ])
+        nexts = []
+        for t in inputs:
+            if t._requires_grad:
+                fn = t.grad_fn
+                if fn is None:
+                    fn = t._accumulator
+                    if fn is None:
+                        fn = t._accumulator = AccumulateGrad(t)
+                    nexts.append((fn, 0))
+                else:
+                    nexts.append((fn, t._out))
+            else:
+                nexts.append(_NO_EDGE)
+        self.next_functions = tuple(nexts)
         self._in_meta = None  # computed from inputs on demand, kept when they are released
         self.out_meta = tuple([(o._data.shape, o._dtype) for o in outputs])
         saves = op.saves
         saved = []
         if saves == "inputs" or saves == "both":
-            for t in inputs:
-                saved.append((t._version, t._version.v))
+            reads = op.extra.get("reads")
+            if reads is None:
+                for t in inputs:
+                    saved.append((t._version, t._version.v))
+            else:
+                # only what a needed gradient reads is saved, so x in x * c may change afterwards (torch too)
+                want = []
+                for i, t in enumerate(inputs):
+                    if t._requires_grad:
+                        for j in reads.get(i, ()):
+                            if j not in want:
+                                want.append(j)
+                for j in want:
+                    v = inputs[j]._version
+                    saved.append((v, v.v))
         if saves == "output" or saves == "both":
             self._out_data = [o._data for o in outputs]
             for o in outputs:

@@ -28,29 +28,42 @@ def _format_float(x: float, precision: int) -> str:
     return f"{x:.{precision}f}"
 
 
+def _float_formatter(a: np.ndarray):
+    """torch's float layout: integers as '1.', else fixed 4 decimals, sci when the range is wide; padded."""
+    prec = _OPTS["precision"]
+    vals = a.astype(np.float64).ravel()
+    finite = vals[np.isfinite(vals)]
+    nonzero = np.abs(finite[finite != 0])
+    if _OPTS["sci_mode"] is not None:
+        sci = _OPTS["sci_mode"]
+    else:
+        sci = bool(nonzero.size) and (nonzero.max() >= 1e8 or nonzero.min() < 1e-4 or nonzero.max() / nonzero.min() > 1000)
+    ints = finite.size == 0 or bool(np.all(finite == np.round(finite)))
+    if sci:
+        one = lambda x: "nan" if np.isnan(x) else ("inf" if x > 0 else "-inf") if np.isinf(x) else f"{x:.{prec}e}"  # noqa: E731
+    elif ints:
+        one = lambda x: _format_float(float(x), 0)  # noqa: E731
+    else:
+        one = lambda x: "nan" if np.isnan(x) else ("inf" if x > 0 else "-inf") if np.isinf(x) else f"{x:.{prec}f}"  # noqa: E731
+    # torch sizes the column from finite values when they all print as integers
+    sized = finite if ints and not sci else vals
+    width = max((len(one(v)) for v in sized[:2000]), default=0)
+    return lambda x: one(float(x)).rjust(width)
+
+
 def tensor_repr(t) -> str:
     a = t._data
     dt = t._dtype
     prefix = "tensor("
+    common = dict(separator=", ", prefix=prefix, threshold=_OPTS["threshold"], edgeitems=_OPTS["edgeitems"],
+                  max_line_width=_OPTS["linewidth"])
     if a.dtype.kind == "f":
-        finite = a[np.isfinite(a)] if a.size else a
-        big = finite.size and (np.abs(finite).max() >= 1e8 or (np.abs(finite[finite != 0]).min() < 1e-4 if (finite != 0).any() else False))
-        sci = _OPTS["sci_mode"] if _OPTS["sci_mode"] is not None else bool(big)
-        ints = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        if sci:
-            fmt = lambda x: f"{x:.{_OPTS['precision']}e}"  # noqa: E731
-        elif ints:
-            fmt = lambda x: _format_float(float(x), 0)  # noqa: E731
-        else:
-            fmt = lambda x: _format_float(float(x), _OPTS["precision"])  # noqa: E731
-        body = np.array2string(a, separator=", ", prefix=prefix, formatter={"float_kind": fmt},
-                               threshold=_OPTS["threshold"], edgeitems=_OPTS["edgeitems"], max_line_width=_OPTS["linewidth"])
+        body = np.array2string(a, formatter={"float_kind": _float_formatter(a)}, **common)
     elif a.dtype.kind == "b":
-        body = np.array2string(a, separator=", ", prefix=prefix, formatter={"bool": lambda x: "True" if x else "False"},
-                               threshold=_OPTS["threshold"], edgeitems=_OPTS["edgeitems"], max_line_width=_OPTS["linewidth"])
+        width = 5 if (a.size and not a.all()) else 4
+        body = np.array2string(a, formatter={"bool": lambda x: ("True" if x else "False").rjust(width)}, **common)
     else:
-        body = np.array2string(a, separator=", ", prefix=prefix, threshold=_OPTS["threshold"],
-                               edgeitems=_OPTS["edgeitems"], max_line_width=_OPTS["linewidth"])
+        body = np.array2string(a, **common)
     extras = []
     if a.size == 0 and a.ndim != 1:
         extras.append(f"size={tuple(a.shape)}")

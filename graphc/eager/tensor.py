@@ -224,6 +224,9 @@ class Tensor:
         """Strides in elements, like torch."""
         isz = self._data.itemsize
         st = tuple(s // isz for s in self._data.strides)
+        if self._data.size == 0 and self._data.flags.c_contiguous:
+            # numpy zeroes the strides of empty arrays; torch reports the row-major ones
+            st = tuple(int(np.prod(self._data.shape[i + 1:])) for i in range(self._data.ndim))
         if dim is None:
             return st
         from ._args import canon_dim
@@ -440,6 +443,7 @@ class Tensor:
                     t._grad = t._grad + g if GRAD.enabled else Tensor._make(t._grad._data + g._data)
             return None
 
+        keep._graphc_retain = True  # the engine runs it after the user's hooks, as torch does
         self._add_hook(keep)
 
     def register_hook(self, hook):
@@ -536,6 +540,10 @@ class Tensor:
             self.grad_fn = node
             self._out = result._out
             self._requires_grad = True
+            if "_live_views" in self.__dict__:
+                from .view_tracking import refresh_views
+
+                refresh_views(self)  # views cut before this write now read the new history
             return
         from .functions.views import view_scatter_record
 

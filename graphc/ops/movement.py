@@ -72,3 +72,106 @@ def _clone(x):
 
 register("clone", "movement", kernel=_clone, infer=lambda s: Spec(s.shape, s.dtype), grad=lambda ctx, g: (g,),
          saves="none")
+
+
+# ----------------------------------------------------------------------------- permute
+def _permute(x, dims):
+    return np.transpose(x, dims)
+
+
+def _permute_infer(s, dims):
+    return Spec(tuple(s.shape[d] for d in dims), s.dtype)
+
+
+def _permute_grad(ctx, g):
+    dims = ctx.attrs["dims"]
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return (g.permute(*inverse),)
+
+
+PERMUTE = register("permute", "movement", kernel=_permute, infer=_permute_infer, grad=_permute_grad, saves="none",
+                   is_view=True)
+
+
+# ----------------------------------------------------------------------------- basic indexing
+# ``index`` is a normalized tuple, one entry per step: an int (select, non-negative),
+# a (start, stop, step) triple (a slice already clipped to the size, step > 0) or None
+# (a new axis of size 1).  Dims past the tuple are kept whole.
+def _as_numpy_index(index):
+    return tuple(slice(*e) if type(e) is tuple else e for e in index)
+
+
+def _basic_index(x, index):
+    # the trailing Ellipsis keeps an all-int index a 0-d view instead of a numpy scalar copy
+    return x[_as_numpy_index(index) + (Ellipsis,)]
+
+
+def _basic_index_infer(s, index):
+    shape = s.shape
+    out = []
+    d = 0
+    for e in index:
+        if e is None:
+            out.append(1)
+        elif type(e) is tuple:
+            out.append(len(range(*e)))
+            d += 1
+        else:
+            d += 1
+    out.extend(shape[d:])
+    return Spec(tuple(out), s.dtype)
+
+
+def scatter_into_zeros(x, g, op, attrs):
+    """The gradient of a view op: ``g`` written into the viewed region of zeros shaped like ``x``."""
+    return x.new_zeros(x.shape, dtype=g.dtype)._view_scatter(g, ((op, attrs),))
+
+
+BASIC_INDEX = register(
+    "basic_index", "movement", kernel=_basic_index, infer=_basic_index_infer,
+    grad=lambda ctx, g: (scatter_into_zeros(ctx.inputs[0], g, BASIC_INDEX, ctx.attrs),),
+    saves="none", is_view=True, extra={"backward_name": "SliceBackward0"},
+)
+
+
+# ----------------------------------------------------------------------------- diagonal
+def _diag_len(rows, cols, offset):
+    if rows is None or cols is None:
+        return None
+    return max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
+
+
+def _diagonal(x, offset, dim1, dim2):
+    # np.diagonal returns a read-only view; build a writable one so in-place writes reach the base
+    a = np.moveaxis(x, (dim1, dim2), (-2, -1))
+    n = _diag_len(a.shape[-2], a.shape[-1], offset)
+    r0, c0 = max(-offset, 0), max(offset, 0)
+    if n == 0:
+        r0, c0 = 0, 0
+    a = a[..., r0:, c0:]
+    shape = a.shape[:-2] + (n,)
+    strides = a.strides[:-2] + (a.strides[-2] + a.strides[-1],)
+    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=a.flags.writeable)
+
+
+def _diagonal_infer(s, offset, dim1, dim2):
+    rest = tuple(d for i, d in enumerate(s.shape) if i != dim1 and i != dim2)
+    return Spec(rest + (_diag_len(s.shape[dim1], s.shape[dim2], offset),), s.dtype)
+
+
+DIAGONAL = register(
+    "diagonal", "movement", kernel=_diagonal, infer=_diagonal_infer,
+    grad=lambda ctx, g: (scatter_into_zeros(ctx.inputs[0], g, DIAGONAL, ctx.attrs),),
+    saves="none", is_view=True,
+)
+
+
+# ----------------------------------------------------------------------------- flip
+def _flip(x, dims):
+    return np.flip(x, dims).copy()
+
+
+register("flip", "movement", kernel=_flip, infer=lambda s, dims: Spec(s.shape, s.dtype),
+         grad=lambda ctx, g: (g.flip(ctx.attrs["dims"]),), saves="none")

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .. import dtypes as _dt
+from . import erf_kernels
 from .grad_utils import sum_to_shape
 from .registry import Spec, op_error, register
 
@@ -99,6 +100,26 @@ def _quiet(fn):
     return kernel
 
 
+def _dtype_name(a: np.ndarray) -> str:
+    return _dt.from_numpy_dtype(a.dtype).name
+
+
+def _refuse(op: str, kinds: str):
+    """A kernel wrapper that raises torch's 'not implemented for <dtype>' on the listed numpy kinds
+    ('b' bool, 'i'/'u' integers)."""
+
+    def wrap(fn):
+        def kernel(x, **attrs):
+            if x.dtype.kind in kinds:
+                raise op_error(NotImplementedError, f"{op}: not implemented for '{_dtype_name(x)}'")
+            return fn(x, **attrs)
+
+        kernel.__name__ = getattr(fn, "__name__", "kernel")
+        return kernel
+
+    return wrap
+
+
 def _unary(name, fn, grad=None, *, kind="float", saves="inputs", quiet=True, **kw):
     promote = "float" if kind == "float" else "common"
     return register(name, "elementwise", kernel=_quiet(fn) if quiet else fn, infer=_infer(kind),
@@ -116,10 +137,7 @@ def _zero_grad(ctx, g):
 
 
 # ----------------------------------------------------------------------------- unary math
-def _erf(x):
-    # math.erf is correctly rounded; a vectorized polynomial version lives in the LLVM backend
-    out = np.frompyfunc(math.erf, 1, 1)(x)
-    return np.asarray(out, dtype=x.dtype) if isinstance(out, np.ndarray) else np.asarray(out, dtype=x.dtype)
+_erf = erf_kernels.erf
 
 
 def _sigmoid(x):
@@ -127,6 +145,7 @@ def _sigmoid(x):
     return (np.tanh(x * x.dtype.type(0.5)) * x.dtype.type(0.5) + x.dtype.type(0.5)).astype(x.dtype, copy=False)
 
 
+@_refuse("relu", "b")
 def _relu(x):
     return np.maximum(x, x.dtype.type(0))
 
@@ -139,6 +158,7 @@ def _reciprocal(x):
     return np.reciprocal(x)
 
 
+@_refuse("frac", "biu")
 def _frac(x):
     return x - np.trunc(x)
 
@@ -146,12 +166,14 @@ def _frac(x):
 def _sign(x):
     if x.dtype == np.bool_:
         return x.copy()
+    if x.dtype.kind == "f":
+        # torch: sign(nan) is 0
+        return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
     return np.sign(x)
 
 
+@_refuse("abs", "b")
 def _abs(x):
-    if x.dtype == np.bool_:
-        return x.copy()
     return np.abs(x)
 
 
@@ -162,16 +184,27 @@ def _neg(x):
     return np.negative(x)
 
 
+@_refuse("round", "b")
 def _round(x, decimals: int = 0):
-    if x.dtype.kind in "iub":
+    if x.dtype.kind in "iu":
+        if decimals:
+            raise op_error(NotImplementedError, f"round: not implemented for '{_dtype_name(x)}' with decimals")
         return x.copy()
-    return np.round(x, decimals)
+    if decimals == 0:
+        return np.round(x)
+    # torch scales by 10**decimals in the tensor's dtype, rounds half to even and scales back
+    if decimals > 0:
+        f = x.dtype.type(10.0 ** decimals)
+        return (np.round(x * f) / f).astype(x.dtype, copy=False)
+    f = x.dtype.type(10.0 ** -decimals)
+    return (np.round(x / f) * f).astype(x.dtype, copy=False)
 
 
-def _keep_int(fn):
-    # floor/ceil/trunc of an integer tensor is the tensor itself, as in torch
+def _keep_int(fn, name):
+    # floor/ceil/trunc of an integer tensor is the tensor itself, as in torch; bool is refused
+    @_refuse(name, "b")
     def kernel(x):
-        if x.dtype.kind in "iub":
+        if x.dtype.kind in "iu":
             return x.copy()
         return fn(x)
 
@@ -179,8 +212,7 @@ def _keep_int(fn):
 
 
 def _square(x):
-    if x.dtype == np.bool_:
-        return np.logical_and(x, x)
+    # bool never reaches here: the front end squares bool as int64, like torch
     return np.square(x)
 
 
@@ -216,7 +248,7 @@ _unary("log10", np.log10, lambda ctx, g: (g / (ctx.inputs[0] * _LN10),))
 _unary("log1p", np.log1p, lambda ctx, g: (g / (ctx.inputs[0] + 1),))
 _unary("sqrt", np.sqrt, lambda ctx, g: (g / (ctx.output * 2),), saves="output")
 _unary("rsqrt", _rsqrt, lambda ctx, g: (g * ctx.output.pow(3) * -0.5,), saves="output")
-_unary("square", _square, lambda ctx, g: (g * ctx.inputs[0] * 2,), kind="same", quiet=False,
+_unary("square", _square, lambda ctx, g: (g * ctx.inputs[0] * 2,), kind="same",
        extra={"backward_name": "PowBackward0"})
 _unary("sin", np.sin, lambda ctx, g: (g * ctx.inputs[0].cos(),))
 _unary("cos", np.cos, lambda ctx, g: (g * -ctx.inputs[0].sin(),))
@@ -230,17 +262,22 @@ _unary("tanh", np.tanh, lambda ctx, g: (g * (1 - ctx.output * ctx.output),), sav
 _unary("sigmoid", _sigmoid, lambda ctx, g: (g * ctx.output * (1 - ctx.output),), saves="output")
 _unary("relu", _relu, lambda ctx, g: (g * (ctx.output > 0),), kind="same", saves="output", quiet=False)
 _unary("erf", _erf, lambda ctx, g: (g * (ctx.inputs[0] * ctx.inputs[0] * -1).exp() * _TWO_OVER_SQRT_PI,))
+_unary("erfc", erf_kernels.erfc,
+       lambda ctx, g: (g * (ctx.inputs[0] * ctx.inputs[0] * -1).exp() * -_TWO_OVER_SQRT_PI,))
+_unary("erfinv", erf_kernels.erfinv,
+       lambda ctx, g: (g * (ctx.output * ctx.output).exp() * (math.sqrt(math.pi) / 2),), saves="output")
 _unary("gelu", _gelu, _gelu_grad)
 _unary("reciprocal", _reciprocal, lambda ctx, g: (g * -(ctx.output * ctx.output),), saves="output")
-_unary("floor", _keep_int(np.floor), _zero_grad, kind="same", saves="none", quiet=False)
-_unary("ceil", _keep_int(np.ceil), _zero_grad, kind="same", saves="none", quiet=False)
-_unary("trunc", _keep_int(np.trunc), _zero_grad, kind="same", saves="none", quiet=False)
-_unary("round", _round, _zero_grad, kind="same", saves="none", quiet=False)
-_unary("frac", _frac, lambda ctx, g: (g,), kind="same", saves="none", quiet=False)
+_unary("floor", _keep_int(np.floor, "floor"), _zero_grad, kind="same", saves="none", quiet=False)
+_unary("ceil", _keep_int(np.ceil, "ceil"), _zero_grad, kind="same", saves="none", quiet=False)
+_unary("trunc", _keep_int(np.trunc, "trunc"), _zero_grad, kind="same", saves="none", quiet=False)
+_unary("round", _round, _zero_grad, kind="same", saves="none")
+_unary("frac", _frac, lambda ctx, g: (g,), kind="same", saves="none")
 _unary("sign", _sign, _zero_grad, kind="same", saves="none", quiet=False)
 _unary("isnan", np.isnan, None, kind="bool", quiet=False)
 _unary("isinf", np.isinf, None, kind="bool", quiet=False)
 _unary("isfinite", np.isfinite, None, kind="bool", quiet=False)
+_unary("signbit", np.signbit, None, kind="bool", quiet=False)
 _unary("logical_not", np.logical_not, None, kind="bool", quiet=False)
 
 
@@ -253,6 +290,7 @@ def _bitwise_not(x):
 _unary("bitwise_not", _bitwise_not, None, kind="same", quiet=False)
 
 
+@_refuse("clamp", "b")
 def _clamp(x, min=None, max=None):
     if min is None and max is None:
         raise op_error(RuntimeError, "clamp: At least one of 'min' or 'max' must not be None")
@@ -353,10 +391,17 @@ def _fmod(a, b):
 
 
 def _pow(a, b):
-    if a.dtype.kind in "iu" and np.any(b < 0):
-        raise op_error(RuntimeError, "Integers to negative integer powers are not allowed.")
     if a.dtype == np.bool_:
         return np.logical_or(np.logical_not(b), a)  # x**0 == 1, 0**y == 0
+    if a.dtype.kind in "iu":
+        neg = b < 0
+        if neg.any():
+            # torch's integer pow with a negative tensor exponent: 1 ** -n = 1, (-1) ** -n = +-1, else 0
+            # (a negative Python-number exponent is refused by the front end, as in torch)
+            out = np.power(a, np.where(neg, 0, b))
+            odd = (b % 2) != 0
+            at_neg = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0)).astype(a.dtype)
+            return np.where(neg, at_neg, out)
     return np.power(a, b)
 
 
@@ -409,13 +454,15 @@ def _floor_divide_grad(ctx, g):
     return _zero_grad(ctx, g)
 
 
-_binary("add", _add, _add_grad, saves="none", quiet=False)
-_binary("sub", _sub, _sub_grad, saves="none", quiet=False)
-_binary("mul", _mul, _mul_grad, quiet=False)
-_binary("div", np.true_divide, _div_grad, kind="float")
+# extra["reads"]: input i's gradient reads these inputs; only the inputs some needed gradient reads
+# are saved (version-checked), as torch saves `other` of a*b only when `self` needs a gradient
+_binary("add", _add, _add_grad, saves="none")
+_binary("sub", _sub, _sub_grad, saves="none")
+_binary("mul", _mul, _mul_grad, extra={"reads": {0: (1,), 1: (0,)}})
+_binary("div", np.true_divide, _div_grad, kind="float", extra={"reads": {0: (1,), 1: (0, 1)}})
 _binary("floor_divide", _floor_divide, _floor_divide_grad, saves="none")
-_binary("remainder", _remainder, _remainder_grad)
-_binary("fmod", _fmod, _fmod_grad)
+_binary("remainder", _remainder, _remainder_grad, extra={"reads": {1: (0, 1)}})
+_binary("fmod", _fmod, _fmod_grad, extra={"reads": {1: (0, 1)}})
 _binary("pow", _pow, _pow_grad, saves="both")
 _binary("atan2", np.arctan2, _atan2_grad, kind="float")
 _binary("maximum", np.maximum, _minmax_grad(True), quiet=False)
@@ -461,4 +508,4 @@ def _where_grad(ctx, g):
 
 
 register("where", "elementwise", kernel=_where, infer=_where_infer, grad=_where_grad, promote=None,
-         nondiff_inputs=(0,), saves="inputs")
+         nondiff_inputs=(0,), saves="inputs", extra={"reads": {1: (0,), 2: (0,)}})

@@ -29,10 +29,19 @@ __all__ = ["OpDef", "Spec", "GradContext", "register", "get", "REGISTRY"]
 
 
 class Spec(NamedTuple):
-    """What the static side knows of a value: its shape (ints, or None for a symbolic size) and dtype."""
+    """What the static side knows of a value: its shape (ints, or None for a symbolic size) and dtype.
+
+    ``wrapped`` marks a Python number (it promotes with the lowest priority, as in torch).
+    """
 
     shape: tuple
     dtype: _dt.DType
+    wrapped: bool = False
+
+
+def wrapped_spec(shape: tuple, dtype: _dt.DType) -> Spec:
+    """The spec of a wrapped Python number."""
+    return Spec(shape, dtype, True)
 
 
 @dataclass(eq=False)

@@ -30,8 +30,14 @@ def replay(t, chain):
 
 
 def _kernel(base, src, chain):
-    out = base.copy()
+    out = np.array(base, order="C", copy=True)
     region = replay_numpy(out, chain)
+    if region.size and not np.may_share_memory(region, out):
+        # a reshape in the chain copied here (this layout differs from the original base's):
+        # replay the chain on flat positions instead and write through them
+        region = replay_numpy(np.arange(out.size).reshape(out.shape), chain)
+        out.reshape(-1)[region] = np.broadcast_to(src, region.shape)
+        return out
     region[...] = src
     return out
 

@@ -6,6 +6,8 @@ on top of the primitives.
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ... import dtypes as _dt
@@ -13,13 +15,14 @@ from ...ops import get as _get
 from .._args import as_tensor_arg, wrap
 from ..dispatch import apply, result_dtype
 from ..tensor import Tensor
+from .basic import clone
 from .out import write_out
 
 UNARY = [
     "neg", "abs", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "square",
     "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "relu", "erf",
-    "reciprocal", "floor", "ceil", "trunc", "frac", "sign", "isnan", "isinf", "isfinite", "logical_not",
-    "bitwise_not",
+    "erfc", "erfinv", "reciprocal", "floor", "ceil", "trunc", "frac", "sign", "isnan", "isinf", "isfinite",
+    "signbit", "logical_not", "bitwise_not",
 ]
 BINARY = [
     "mul", "floor_divide", "remainder", "fmod", "atan2", "maximum", "minimum", "eq", "ne", "lt", "le",
@@ -27,7 +30,7 @@ BINARY = [
     "bitwise_left_shift", "bitwise_right_shift",
 ]
 # ops whose in-place form keeps the tensor's dtype only when the result type allows it
-INPLACE_UNARY = [n for n in UNARY if n not in ("isnan", "isinf", "isfinite")]
+INPLACE_UNARY = [n for n in UNARY if n not in ("isnan", "isinf", "isfinite", "signbit")]
 INPLACE_BINARY = [n for n in BINARY if n not in ("maximum", "minimum")]
 
 __all__ = UNARY + BINARY + [
@@ -35,7 +38,7 @@ __all__ = UNARY + BINARY + [
     "clip", "round", "cast", "gelu", "negative", "absolute", "arcsin", "arccos", "arctan", "arctan2", "fix",
     "float_power", "greater", "greater_equal", "less", "less_equal", "not_equal", "sgn", "xlogy", "hypot",
     "logaddexp", "copysign", "signbit", "nan_to_num", "positive", "deg2rad", "rad2deg", "heaviside",
-    "fmax", "fmin", "logit", "sinc", "square",
+    "fmax", "fmin", "logit", "sinc", "rsub",
 ]
 
 
@@ -82,20 +85,48 @@ _ADD, _SUB, _DIV, _POW, _WHERE, _CAST, _ROUND, _GELU, _CLAMP = (
     _get(n) for n in ("add", "sub", "div", "pow", "where", "cast", "round", "gelu", "clamp"))
 
 
+def _scale_by_alpha(a: Tensor, b: Tensor, alpha, op: str) -> Tensor:
+    """``alpha * b`` in the dtype ``a op b`` has (alpha takes no part in promotion, as in torch)."""
+    dt = result_dtype((a, b))
+    if isinstance(alpha, bool):
+        if dt is not _dt.bool:
+            raise RuntimeError(f"{op}: Boolean alpha only supported for Boolean results.")
+    elif not dt.is_floating_point and isinstance(alpha, numbers.Real) and not isinstance(alpha, numbers.Integral):
+        raise RuntimeError(f"{op}: For integral input tensors, argument alpha must not be a floating point number.")
+    if dt is _dt.bool:
+        return b if alpha else logical_and(b, False)
+    if b._wrapped:
+        return as_tensor_arg(b._data.item() * alpha, op)  # stays a Python number for promotion
+    if b._dtype is not dt:
+        b = cast(b, dt)
+    return mul(b, alpha)
+
+
 def add(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
     """``input + alpha * other``."""
     a, b = _t(input, "add"), _t(other, "add")
-    if alpha != 1:
-        b = mul(b, alpha)
+    if type(alpha) is not int or alpha != 1:
+        b = _scale_by_alpha(a, b, alpha, "add")
     r = apply(_ADD, (a, b), {})
     return r if out is None else write_out(r, out, "add")
+
+
+def _check_sub_bool(a: Tensor, b: Tensor) -> None:
+    if a._dtype is _dt.bool or b._dtype is _dt.bool:
+        which = "two bool tensors" if a._dtype is b._dtype else "a bool tensor"
+        raise RuntimeError(
+            f"Subtraction, the `-` operator, with {which} is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
 
 
 def sub(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
     """``input - alpha * other``."""
     a, b = _t(input, "sub"), _t(other, "sub")
-    if alpha != 1:
-        b = mul(b, alpha)
+    if a._dtype is _dt.bool or b._dtype is _dt.bool:
+        _check_sub_bool(a, b)
+    if type(alpha) is not int or alpha != 1:
+        b = _scale_by_alpha(a, b, alpha, "sub")
     r = apply(_SUB, (a, b), {})
     return r if out is None else write_out(r, out, "sub")
 
@@ -137,6 +168,9 @@ def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         raise TypeError("pow: at least one argument must be a Tensor")
     a, b = _t(input, "pow"), _t(exponent, "pow")
+    if (isinstance(exponent, numbers.Integral) and exponent < 0 and not a._dtype.is_floating_point):
+        # a tensor exponent gives 0 / +-1 there; a negative Python int is refused, as in torch
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     r = apply(_POW, (a, b), {})
     return r if out is None else write_out(r, out, "pow")
 
@@ -182,16 +216,45 @@ def round(input: Tensor, *, decimals: int = 0, out=None) -> Tensor:
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    if not input._dtype.is_floating_point:
+        raise NotImplementedError(f"gelu: not implemented for '{input._dtype.name}'")
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
     return apply(_GELU, (input,), {"approximate": approximate} if approximate != "none" else {})
 
 
+def _float_pair(input, other, op: str, ints: bool = True) -> tuple:
+    """Both operands in the float dtype torch computes ``op`` in (the promoted type, or the default
+    float for integers; ``ints=False`` refuses integer results like torch's 'not implemented for')."""
+    a, b = _t(input, op), _t(other, op)
+    dt = result_dtype((a, b))
+    if not dt.is_floating_point:
+        if not ints:
+            raise NotImplementedError(f"{op}: not implemented for '{dt.name}'")
+        dt = _dt.get_default_dtype()
+    if a._dtype is not dt and not a._wrapped:
+        a = cast(a, dt)
+    if b._dtype is not dt and not b._wrapped:
+        b = cast(b, dt)
+    return a, b
+
+
 def lerp(input, end, weight, *, out=None) -> Tensor:
-    """``input + weight * (end - input)``."""
-    a, b = _t(input, "lerp"), _t(end, "lerp")
-    r = add(a, mul(_t(weight, "lerp"), sub(b, a)))
+    """``input + weight * (end - input)``, computed from the nearer end like torch (exact at weight 1)."""
+    a, b = _float_pair(input, end, "lerp", ints=False)
+    d = sub(b, a)
+    if isinstance(weight, Tensor):
+        r = where(lt(abs(weight), 0.5), add(a, mul(weight, d)), sub(b, mul(d, rsub(weight, 1))))
+    elif -0.5 < weight < 0.5:
+        r = add(a, mul(d, weight))
+    else:
+        r = sub(b, mul(d, 1 - weight))
     return r if out is None else write_out(r, out, "lerp")
+
+
+def rsub(input, other, *, alpha=1) -> Tensor:
+    """``other - alpha * input`` (torch.rsub)."""
+    return sub(other, input, alpha=alpha)
 
 
 def _is_number(x) -> bool:
@@ -232,74 +295,127 @@ arcsin, arccos, arctan, arctan2 = (globals()[n] for n in ("asin", "acos", "atan"
 fix = globals()["trunc"]
 greater, greater_equal, less, less_equal, not_equal = (globals()[n] for n in ("gt", "ge", "lt", "le", "ne"))
 sgn = globals()["sign"]
-fmax = globals()["maximum"]
-fmin = globals()["minimum"]
+_square_primitive = globals()["square"]
+
+
+def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``input * input``; bool squares as int64, like torch."""
+    if isinstance(input, Tensor) and input._dtype is _dt.bool:
+        input = cast(input, _dt.int64)
+    return _square_primitive(input, out=out)
 
 
 def positive(input: Tensor) -> Tensor:
+    """``input`` itself (``+x``); refused for bool like torch."""
+    if input._dtype is _dt.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
 
-def signbit(input: Tensor) -> Tensor:
-    return lt(input, 0) if not input._dtype.is_floating_point else Tensor._make(np.signbit(input._data))
+def fmax(input, other, *, out=None) -> Tensor:
+    """Elementwise maximum that ignores NaN (NaN only where both are NaN); ties send the gradient to ``input``."""
+    a, b = _t(input, "fmax"), _t(other, "fmax")
+    r = where(logical_or(ge(a, b), isnan(b)), a, b)
+    return r if out is None else write_out(r, out, "fmax")
 
 
-def xlogy(input, other) -> Tensor:
-    a, b = _t(input, "xlogy"), _t(other, "xlogy")
-    return where(eq(a, 0), 0.0, mul(a, log(b)))
+def fmin(input, other, *, out=None) -> Tensor:
+    """Elementwise minimum that ignores NaN (NaN only where both are NaN); ties send the gradient to ``input``."""
+    a, b = _t(input, "fmin"), _t(other, "fmin")
+    r = where(logical_or(le(a, b), isnan(b)), a, b)
+    return r if out is None else write_out(r, out, "fmin")
 
 
-def hypot(input, other) -> Tensor:
-    a, b = _t(input, "hypot"), _t(other, "hypot")
-    return sqrt(add(mul(a, a), mul(b, b)))
+def xlogy(input, other, *, out=None) -> Tensor:
+    """``input * log(other)``, 0 where ``input == 0`` (unless ``other`` is NaN)."""
+    a, b = _float_pair(input, other, "xlogy")
+    # log of a safe 1 where input is 0, so neither the value nor either gradient sees 0 * -inf
+    zero = logical_and(eq(a, 0), isnan(b).logical_not())
+    r = mul(a, log(where(zero, 1.0, b)))
+    return r if out is None else write_out(r, out, "xlogy")
 
 
-def logaddexp(input, other) -> Tensor:
-    a, b = _t(input, "logaddexp"), _t(other, "logaddexp")
+def hypot(input, other, *, out=None) -> Tensor:
+    """``sqrt(input**2 + other**2)`` without overflow or underflow in the squares."""
+    a, b = _float_pair(input, other, "hypot", ints=False)
+    aa, ab = abs(a), abs(b)
+    big, small = maximum(aa, ab), minimum(aa, ab)
+    ratio = div(small, where(eq(big, 0), 1.0, big))
+    r = mul(big, sqrt(add(mul(ratio, ratio), 1.0)))
+    # inf beats nan, as in C hypot
+    r = where(logical_or(isinf(a), isinf(b)), float("inf"), r)
+    return r if out is None else write_out(r, out, "hypot")
+
+
+def logaddexp(input, other, *, out=None) -> Tensor:
+    """``log(exp(input) + exp(other))`` without overflow."""
+    a, b = _float_pair(input, other, "logaddexp", ints=False)
     m = maximum(a, b).detach()
     m = where(isfinite(m), m, 0.0)
-    return add(m, log(add(exp(sub(a, m)), exp(sub(b, m)))))
+    r = add(m, log(add(exp(sub(a, m)), exp(sub(b, m)))))
+    return r if out is None else write_out(r, out, "logaddexp")
 
 
-def copysign(input, other) -> Tensor:
-    a, b = _t(input, "copysign"), _t(other, "copysign")
-    neg_b = Tensor._make(np.signbit(np.broadcast_to(b._data, np.broadcast_shapes(a.shape, b.shape))))
+def copysign(input, other, *, out=None) -> Tensor:
+    """``|input|`` with the sign bit of ``other`` (the result is floating point)."""
+    a, b = _float_pair(input, other, "copysign")
     m = abs(a)
-    return where(neg_b, neg(m), m)
+    r = where(signbit(b), neg(m), m)
+    return r if out is None else write_out(r, out, "copysign")
 
 
-def nan_to_num(input: Tensor, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
-    info = np.finfo(input._dtype.np) if input._dtype.is_floating_point else None
-    if info is None:
-        return input.clone()
-    pos = info.max if posinf is None else posinf
-    ngi = info.min if neginf is None else neginf
-    r = where(isnan(input), nan, input)
-    r = where(eq(r, float("inf")), pos, r)
-    return where(eq(r, float("-inf")), ngi, r)
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf=None, neginf=None, *, out=None) -> Tensor:
+    """Replace NaN with ``nan`` and +-inf with ``posinf``/``neginf`` (default: the dtype's extremes)."""
+    if not input._dtype.is_floating_point:
+        r = clone(input)
+    else:
+        info = np.finfo(input._dtype.np)
+        pos = float(info.max) if posinf is None else posinf
+        ngi = float(info.min) if neginf is None else neginf
+        r = where(isnan(input), nan, input)
+        r = where(eq(r, float("inf")), pos, r)
+        r = where(eq(r, float("-inf")), ngi, r)
+    return r if out is None else write_out(r, out, "nan_to_num")
 
 
-def deg2rad(input) -> Tensor:
-    return mul(input, np.pi / 180.0)
+def deg2rad(input, *, out=None) -> Tensor:
+    """Degrees to radians (integers give the default float)."""
+    r = mul(input, np.pi / 180.0)
+    return r if out is None else write_out(r, out, "deg2rad")
 
 
-def rad2deg(input) -> Tensor:
-    return mul(input, 180.0 / np.pi)
+def rad2deg(input, *, out=None) -> Tensor:
+    """Radians to degrees (integers give the default float)."""
+    r = mul(input, 180.0 / np.pi)
+    return r if out is None else write_out(r, out, "rad2deg")
 
 
-def heaviside(input, values) -> Tensor:
+def heaviside(input: Tensor, values: Tensor, *, out=None) -> Tensor:
+    """0 where ``input < 0``, ``values`` where it is 0, 1 where it is positive."""
     v = _t(values, "heaviside")
-    return where(eq(input, 0), v, gt(input, 0).to(input.dtype))
+    if v._dtype is not input._dtype:
+        raise RuntimeError(
+            f"heaviside is not yet implemented for tensors with different dtypes ({input._dtype} and {v._dtype})")
+    r = where(eq(input, 0), v, cast(gt(input, 0), input._dtype))
+    return r if out is None else write_out(r, out, "heaviside")
 
 
-def logit(input, eps=None) -> Tensor:
-    x = input if eps is None else clamp(input, eps, 1 - eps)
-    return log(div(x, sub(1, x)))
+def logit(input: Tensor, eps=None, *, out=None) -> Tensor:
+    """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given."""
+    x = input if input._dtype.is_floating_point else cast(input, _dt.get_default_dtype())
+    if eps is not None:
+        x = clamp(x, eps, 1 - eps)
+    r = log(div(x, rsub(x, 1)))
+    return r if out is None else write_out(r, out, "logit")
 
 
-def sinc(input) -> Tensor:
-    px = mul(input, np.pi)
-    return where(eq(input, 0), 1.0, div(sin(px), px))
+def sinc(input: Tensor, *, out=None) -> Tensor:
+    """``sin(pi x) / (pi x)``, 1 at 0 (with gradient 0 there)."""
+    x = input if input._dtype.is_floating_point else cast(input, _dt.get_default_dtype())
+    zero = eq(x, 0)
+    px = mul(where(zero, 1.0, x), np.pi)  # a safe 1 at 0 keeps nan out of the gradient
+    r = where(zero, 1.0, div(sin(px), px))
+    return r if out is None else write_out(r, out, "sinc")
 
 
 # ---------------------------------------------------------------- method forms (bound by eager/methods.py)
@@ -307,7 +423,7 @@ METHODS = UNARY + BINARY + [
     "add", "sub", "subtract", "multiply", "div", "divide", "true_divide", "pow", "lerp", "clamp", "clip",
     "round", "negative", "absolute", "arcsin", "arccos", "arctan", "arctan2", "fix", "float_power", "greater",
     "greater_equal", "less", "less_equal", "not_equal", "sgn", "xlogy", "hypot", "logaddexp", "copysign",
-    "signbit", "nan_to_num", "deg2rad", "rad2deg", "heaviside", "fmax", "fmin", "logit", "sinc", "positive",
+    "nan_to_num", "deg2rad", "rad2deg", "heaviside", "fmax", "fmin", "logit", "sinc", "positive", "rsub",
 ]
 INPLACE = INPLACE_UNARY + INPLACE_BINARY + [
     "add", "sub", "subtract", "multiply", "div", "divide", "true_divide", "pow", "lerp", "clamp", "clip",

@@ -81,6 +81,9 @@ def view_scatter_record(base: Tensor, view: Tensor, result: Tensor) -> None:
     view.grad_fn = nv.grad_fn
     view._out = nv._out
     view._requires_grad = True
+    from ..view_tracking import refresh_views
+
+    refresh_views(base, skip=view)  # sibling views also read the base's new history
 
 
 def view_scatter(base: Tensor, src: Tensor, chain) -> Tensor:
