@@ -458,3 +458,15 @@ def test_custom_function_in_larger_graph_and_two_inputs():
 
     a, b = rand64(3, seed=1), rand64(3, seed=2)
     assert gradcheck(lambda p, q: Mul.apply(p.exp(), q * 2).sin(), (a, b))
+
+
+def test_gradcheck_on_non_contiguous_input():
+    x = gc.tensor(np.random.default_rng(0).uniform(-1, 1, (3, 4)), dtype=gc.float64).t().requires_grad_()
+    assert not x.is_contiguous()
+    assert gradcheck(lambda t: (t * t.sin()).sum(0), (x,))
+    assert not gradcheck(WrongSquare.apply, (x,), raise_exception=False)
+
+
+def test_gradcheck_needs_a_differentiable_input():
+    with pytest.raises(ValueError):
+        gradcheck(lambda t: t * 2, (gc.ones(2, dtype=gc.float64),))

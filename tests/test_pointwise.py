@@ -279,7 +279,7 @@ def test_erfc_is_accurate_in_the_tails():
 
 
 def test_erf_special_values():
-    x = gc.tensor([np.inf, -np.inf, np.nan, 0.0, -0.0, 30.0, -30.0, 1e300])
+    x = gc.tensor([np.inf, -np.inf, np.nan, 0.0, -0.0, 30.0, -30.0, 1e30])
     assert_matches(gc.erf(x), np.array([1.0, -1.0, np.nan, 0.0, -0.0, 1.0, -1.0, 1.0], np.float32))
     assert np.signbit(gc.erf(gc.tensor([-0.0])).numpy()[0])
     assert_matches(gc.erfc(x), np.array([0.0, 2.0, np.nan, 1.0, 1.0, 0.0, 2.0, 0.0], np.float32))
@@ -293,8 +293,9 @@ def test_erf_float32_rounds_from_float64():
 
 
 def test_erfinv_values_and_round_trip():
-    known = {0.5: 0.47693627620446987, 0.9: 1.1630871536766741, -0.999: -2.3267537655135247,
-             0.1: 0.088855990494257687, 1e-10: 8.8622692545275801e-11, 0.999999: 3.4589107372795}
+    # exact values at these doubles (50-digit arithmetic)
+    known = {0.5: 0.47693627620446987338, 0.9: 1.1630871536766741628, -0.999: -2.3267537655135244939,
+             0.1: 0.088855990494257691974, 1e-10: 8.8622692545275804594e-11, 0.999999: 3.4589107372754987775}
     ys = np.array(list(known))
     got = gc.erfinv(gc.tensor(ys)).numpy()
     np.testing.assert_allclose(got, list(known.values()), rtol=1e-14)
@@ -664,7 +665,9 @@ def test_integer_pow_with_negative_exponents():
 def test_pow_special_cases():
     x = gc.tensor([0.0, -0.0, 2.0, -2.0, np.inf, np.nan])
     assert_matches(x ** 0, np.ones(6, np.float32))
-    assert_matches(x ** 0.5, np.power(x.numpy(), np.float32(0.5)))
+    with np.errstate(invalid="ignore"):
+        want = np.power(x.numpy(), np.float32(0.5))
+    assert_matches(x ** 0.5, want)
     assert_matches(gc.tensor([True, False]) ** 2, np.array([1, 0]))
 
 
@@ -779,9 +782,9 @@ def test_clamp_numbers(lo, hi, dtype):
     a = _uniform((3, 4), -1, 1, dtype.np)
     want = a
     if lo is not None:
-        want = np.maximum(want, dtype.np(lo))
+        want = np.maximum(want, dtype.np.type(lo))
     if hi is not None:
-        want = np.minimum(want, dtype.np(hi))
+        want = np.minimum(want, dtype.np.type(hi))
     assert_matches(gc.clamp(gc.tensor(a), lo, hi), want)
     assert_matches(gc.clip(gc.tensor(a), min=lo, max=hi), want)
     assert_matches(gc.tensor(a).clamp(min=lo, max=hi), want)
@@ -879,7 +882,9 @@ def test_hypot():
 def test_logaddexp():
     a = np.array([0.0, 1000.0, -1000.0, -np.inf, np.inf, 2.0, np.nan])
     b = np.array([0.0, 1000.0, -1001.0, -np.inf, -np.inf, -3.0, 1.0])
-    assert_matches(gc.logaddexp(gc.tensor(a), gc.tensor(b)), np.logaddexp(a, b), rtol=1e-14)
+    with np.errstate(invalid="ignore"):
+        want = np.logaddexp(a, b)
+    assert_matches(gc.logaddexp(gc.tensor(a), gc.tensor(b)), want, rtol=1e-14)
     with pytest.raises(RuntimeError, match="not implemented"):
         gc.logaddexp(gc.tensor([1]), gc.tensor([2]))
     x, y = rand64(2, 3, seed=1), rand64(3, seed=2)
@@ -1112,3 +1117,30 @@ def test_out_resizes_casts_and_refuses():
     ob = gc.empty(3, dtype=B)
     gc.gt(gc.tensor([1.0, -1.0, 2.0]), 0, out=ob)
     assert_matches(ob, np.array([True, False, True]))
+
+
+# ----------------------------------------------------------------------------- more gradients
+@pytest.mark.parametrize("fn", [
+    gc.deg2rad, gc.rad2deg, lambda x: gc.true_divide(x, 3.0), lambda x: gc.float_power(x + 2, 1.5),
+    lambda x: gc.add(x, x * x, alpha=3), lambda x: 1.5 - x, lambda x: 2 / (x + 3), lambda x: x % 0.7,
+    lambda x: gc.nan_to_num(x / 0.5), gc.positive, gc.negative, gc.absolute, gc.arcsin, gc.arctan, gc.sgn,
+    lambda x: gc.arctan2(x, x + 2.0), lambda x: gc.clip(x, max=0.3), lambda x: gc.square(x) * gc.exp2(x),
+    lambda x: gc.heaviside(x, gc.tensor(0.5, dtype=F64)) * x,
+], ids=["deg2rad", "rad2deg", "true_divide", "float_power", "add_alpha", "rsub", "rdiv", "rmod", "nan_to_num",
+        "positive", "negative", "absolute", "arcsin", "arctan", "sgn", "arctan2", "clip", "square_exp2",
+        "heaviside"])
+def test_composite_gradcheck(fn):
+    x = rand64(2, 3, low=-0.9, high=0.9, seed=11)
+    assert gradcheck(fn, (x,))
+
+
+def test_scalar_operand_gradients_keep_float64_precision():
+    # Python numbers are wrapped as the default float; a rule must not round them through float32
+    x = gc.tensor([0.7, 1.3], dtype=F64, requires_grad=True)
+    xv = x.detach().numpy()
+    (g,) = gc.autograd.grad((x ** 0.1).sum(), x)
+    np.testing.assert_allclose(g.numpy(), 0.1 * xv ** -0.9, rtol=1e-15)
+    (g,) = gc.autograd.grad((2.5 ** x).sum(), x)
+    np.testing.assert_allclose(g.numpy(), math.log(2.5) * 2.5 ** xv, rtol=1e-15)
+    (g,) = gc.autograd.grad(gc.atan2(x, 0.1).sum(), x)
+    np.testing.assert_allclose(g.numpy(), 0.1 / (xv ** 2 + 0.01), rtol=1e-15)

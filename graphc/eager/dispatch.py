@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from ..ops.promotion import compute_dtype, priority as _prio
 from ..ops.registry import OpDef, Spec
 from .grad_mode import GRAD
 from .node import Node
@@ -26,10 +27,7 @@ _result_type_of = _dt.result_type_of
 
 
 def _priority(t) -> int:
-    # torch's three promotion groups: Python numbers, zero-dim tensors, the rest
-    if t._wrapped:
-        return 0
-    return 1 if t._data.ndim == 0 else 2
+    return _prio(t._data.ndim, t._wrapped)
 
 
 def result_dtype(tensors) -> _dt.DType:
@@ -47,7 +45,7 @@ def _promote(op: OpDef, inputs: tuple, arrays: list) -> list:
     d0 = inputs[0]._dtype
     for t in inputs:
         if t._dtype is not d0:
-            dt = _result_type_of(*[(t._dtype, _priority(t)) for t in inputs])
+            dt = compute_dtype(op, [(t._dtype, _priority(t)) for t in inputs])
             break
     else:
         dt = d0
@@ -58,8 +56,8 @@ def _promote(op: OpDef, inputs: tuple, arrays: list) -> list:
                 if a.dtype is not npd and a.dtype != npd:
                     return [a if a.dtype == npd else a.astype(npd) for a in arrays]
             return arrays
-    if op.promote == "float" and not dt.is_floating_point:
-        dt = _dt.get_default_dtype()
+        if op.promote == "float" and not dt.is_floating_point:
+            dt = _dt.get_default_dtype()
     npd = dt.np
     return [a if a.dtype == npd else a.astype(npd) for a in arrays]
 
@@ -77,7 +75,11 @@ def apply(op: OpDef, inputs: tuple, attrs: dict):
     """Run ``op`` on ``inputs`` (tensors) with keyword ``attrs``; return a Tensor or a tuple of them."""
     arrays = [t._data for t in inputs]
     if op.promote is not None:
-        arrays = _promote(op, inputs, arrays)
+        d0 = inputs[0]._dtype
+        for t in inputs:
+            if t._dtype is not d0 or t._wrapped or not d0.is_floating_point:
+                arrays = _promote(op, inputs, arrays)
+                break
     try:
         out = op.kernel(*arrays, **attrs)
     except (IndexError, RuntimeError, TypeError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as e:

@@ -50,16 +50,17 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
         # numerical: central differences
         for j, i in enumerate(diff):
             x = inputs[i]
-            flat = x._data.reshape(-1)
+            data = x._data  # perturbed in place, element by element (works for any strides)
             numerical = np.zeros((x.numel(), n_out))
             with no_grad():
                 for e in range(x.numel()):
-                    orig = flat[e].item()
-                    flat[e] = orig + eps
+                    at = np.unravel_index(e, data.shape)
+                    orig = data[at].item()
+                    data[at] = orig + eps
                     plus = _outputs(fn, inputs)[oi]._data.astype(np.float64).reshape(-1).copy()
-                    flat[e] = orig - eps
+                    data[at] = orig - eps
                     minus = _outputs(fn, inputs)[oi]._data.astype(np.float64).reshape(-1).copy()
-                    flat[e] = orig
+                    data[at] = orig
                     numerical[e] = (plus - minus) / (2 * eps)
             a = analytical[j]
             if not np.allclose(a, numerical, atol=atol, rtol=rtol, equal_nan=True):

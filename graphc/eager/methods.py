@@ -64,7 +64,12 @@ for _m in MODULES:
 
 
 # ------------------------------------------------------------------ operators
+_FAST_OPERANDS = frozenset((Tensor, float, int, bool))
+
+
 def _is_operand(x) -> bool:
+    if type(x) in _FAST_OPERANDS:
+        return True
     return isinstance(x, (Tensor, numbers.Number, np.generic)) and not isinstance(x, complex)
 
 

@@ -20,6 +20,7 @@ from .grad_mode import GRAD
 __all__ = ["Tensor", "sum_to_shape"]
 
 _BY_NP = _dt._BY_NP
+_new = object.__new__
 
 
 class _Version:
@@ -66,8 +67,24 @@ class Tensor:
         """Wrap a numpy array without copying (the fast path every op uses)."""
         if type(arr) is not np.ndarray:
             arr = np.asarray(arr)
-        t = Tensor.__new__(Tensor)
-        _init(t, arr)
+        t = _new(Tensor)
+        # _init inlined: this runs once per op result
+        try:
+            t._dtype = _BY_NP[arr.dtype]
+        except KeyError:
+            t._dtype = _dt.from_numpy_dtype(arr.dtype)
+        t._data = arr
+        t._requires_grad = False
+        t._grad = None
+        t.grad_fn = None
+        t._out = 0
+        t._version = _Version()
+        t._base = None
+        t._view_chain = ()
+        t._wrapped = False
+        t._accumulator = None
+        t._retains_grad = False
+        t._is_param = False
         return t
 
     # ------------------------------------------------------------------ attributes

@@ -2,6 +2,9 @@
 
 Every entry broadcasts like numpy/torch.  Gradient rules are written with
 tensor methods and reduce broadcast dimensions with :func:`sum_to_shape`.
+``extra["reads"]`` (optional) maps an input to the inputs its gradient reads;
+the tape then saves (version-checks) only those, as torch saves ``other`` of
+``self * other`` only when ``self`` needs a gradient.
 """
 from __future__ import annotations
 
@@ -405,8 +408,15 @@ def _pow(a, b):
     return np.power(a, b)
 
 
+def _as_grad_dtype(t, g):
+    """``t`` in the gradient's dtype: a Python-number input then keeps its full precision in the rule
+    (arithmetic between two numbers would round to the default float)."""
+    return t if t.dtype is g.dtype else t.to(g.dtype)
+
+
 def _pow_grad(ctx, g):
     a, b = ctx.inputs
+    a, b = _as_grad_dtype(a, g), _as_grad_dtype(b, g)
     ga = gb = None
     if ctx.needs_input_grad[0]:
         # b * a**(b-1), with 0 where b == 0 (torch: d/da a**0 is 0 even at a == 0)
@@ -420,6 +430,7 @@ def _pow_grad(ctx, g):
 
 def _atan2_grad(ctx, g):
     a, b = ctx.inputs
+    a, b = _as_grad_dtype(a, g), _as_grad_dtype(b, g)
     den = a * a + b * b
     return (sum_to_shape(g * b / den, a.shape) if ctx.needs_input_grad[0] else None,
             sum_to_shape(-g * a / den, b.shape) if ctx.needs_input_grad[1] else None)

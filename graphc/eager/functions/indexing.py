@@ -401,9 +401,8 @@ def _mask_indices(mask: Tensor, shape: tuple, d: int) -> list:
         raise IndexError(f"The shape of the mask {list(mshape)} at index {bad} does not match the shape of the "
                          f"indexed tensor {list(shape)} at index {d + bad}")
     m = mask if mask._dtype is _dt.bool else mask.to(_dt.bool)
-    rows = apply(_NONZERO, (m,), {})
-    n = rows._data.shape[0]
-    return [apply(_BASIC, (rows,), {"index": ((0, n, 1), j)}) for j in range(k)]
+    rows = apply(_NONZERO, (m,), {})._data
+    return [Tensor._make(rows[:, j]) for j in range(k)]  # plain index tensors: nothing to record
 
 
 def _parse(x: Tensor, idx) -> tuple:

@@ -266,6 +266,8 @@ def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if _is_number(min) and _is_number(max):
+        if input._dtype is _dt.bool:
+            raise NotImplementedError("clamp: not implemented for 'bool'")
         attrs = {}
         dt = input._dtype
         if min is not None:
@@ -423,10 +425,10 @@ METHODS = UNARY + BINARY + [
     "add", "sub", "subtract", "multiply", "div", "divide", "true_divide", "pow", "lerp", "clamp", "clip",
     "round", "negative", "absolute", "arcsin", "arccos", "arctan", "arctan2", "fix", "float_power", "greater",
     "greater_equal", "less", "less_equal", "not_equal", "sgn", "xlogy", "hypot", "logaddexp", "copysign",
-    "nan_to_num", "deg2rad", "rad2deg", "heaviside", "fmax", "fmin", "logit", "sinc", "positive", "rsub",
+    "nan_to_num", "deg2rad", "rad2deg", "heaviside", "fmax", "fmin", "logit", "sinc", "positive",
 ]
 INPLACE = INPLACE_UNARY + INPLACE_BINARY + [
     "add", "sub", "subtract", "multiply", "div", "divide", "true_divide", "pow", "lerp", "clamp", "clip",
     "round", "negative", "arcsin", "arccos", "arctan", "arctan2", "fix", "float_power", "sgn", "xlogy",
-    "hypot", "copysign", "nan_to_num", "deg2rad", "rad2deg", "logit", "sinc", "absolute",
+    "hypot", "copysign", "nan_to_num", "deg2rad", "rad2deg", "logit", "sinc", "absolute", "heaviside",
 ]
