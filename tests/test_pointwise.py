@@ -1144,3 +1144,11 @@ def test_scalar_operand_gradients_keep_float64_precision():
     np.testing.assert_allclose(g.numpy(), math.log(2.5) * 2.5 ** xv, rtol=1e-15)
     (g,) = gc.autograd.grad(gc.atan2(x, 0.1).sum(), x)
     np.testing.assert_allclose(g.numpy(), 0.1 / (xv ** 2 + 0.01), rtol=1e-15)
+
+
+def test_rsub():
+    a = np.array([1.0, 2.0], np.float32)
+    assert_matches(gc.rsub(gc.tensor(a), 3), 3 - a)
+    assert_matches(gc.rsub(gc.tensor(a), gc.tensor([1.0, 1.0]), alpha=2), 1 - 2 * a)
+    with pytest.raises(RuntimeError, match="bool"):
+        gc.rsub(gc.tensor([True]), 1)
