@@ -513,30 +513,31 @@ def _check_weight(weight, input: Tensor, n_classes: int, op: str) -> None:
 
 
 def _class_targets(logp: Tensor, target: Tensor, weight, ignore_index: int, op: str):
-    """Constants derived from class-index targets (they carry no gradient, so numpy builds them):
+    """Masks derived from class-index targets, built with graphc ops so they also trace into static graphs:
     (class dim, one-hot mask with ignored entries cleared, valid mask, per-element weight or None, total weight)."""
     class_dim = _class_shape_check(logp, target, op)
     _check_class_target(target, op)
     n_classes = logp.shape[class_dim]
     _check_weight(weight, logp, n_classes, op)
-    t = target._data
-    valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= n_classes))
-    if bad.any():
-        raise IndexError(f"{op}: Target {t[bad].reshape(-1)[0]} is out of bounds (classes 0..{n_classes - 1}).")
-    classes = np.arange(n_classes).reshape([-1 if i == class_dim else 1 for i in range(logp.ndim)])
-    hit = (np.expand_dims(t, class_dim) == classes) & np.expand_dims(valid, class_dim)
+    valid = _pw.ne(target, ignore_index)
+    if not getattr(target, "_symbolic", False):  # values are known: check the bounds now
+        t = target._data
+        bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+        if bad.any():
+            raise IndexError(f"{op}: Target {t[bad].reshape(-1)[0]} is out of bounds (classes 0..{n_classes - 1}).")
+    classes = _arange(n_classes).reshape([-1 if i == class_dim else 1 for i in range(logp.ndim)])
+    hit = _pw.logical_and(_pw.eq(target.unsqueeze(class_dim), classes), valid.unsqueeze(class_dim))
     if weight is None:
-        return class_dim, Tensor._make(hit), valid, None, float(valid.sum())
-    w = np.where(valid, weight._data[np.where(valid, t, 0)], 0).astype(logp._dtype.np)
-    return class_dim, Tensor._make(hit), valid, w, float(w.sum())
+        return class_dim, hit, valid, None, valid.sum().to(logp.dtype)
+    w = _pw.where(valid, weight.detach()[_pw.where(valid, target, 0)], 0.0)
+    return class_dim, hit, valid, w, w.sum()
 
 
 def _nll(logp: Tensor, target: Tensor, weight, ignore_index: int, reduction: str, op: str):
     """(reduced NLL loss, per-element valid mask, total weight) for log-probabilities ``logp``."""
     class_dim, hit, valid, w, total = _class_targets(logp, target, weight, ignore_index, op)
     picked = _pw.where(hit, logp, 0.0).sum(class_dim)
-    loss = -picked if w is None else picked * Tensor._make(-w)
+    loss = -picked if w is None else picked * -w
     if reduction == "sum":
         loss = loss.sum()
     elif reduction == "mean":
@@ -579,7 +580,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         return nll
     # the smoothing term: -sum_c weight_c logp_c per element, zero where the target is ignored
     lp = logp if weight is None else logp * _class_view(weight, logp.ndim, class_dim)
-    smooth = lp.sum(class_dim) * Tensor._make(-valid.astype(logp._dtype.np))
+    smooth = lp.sum(class_dim) * -valid.to(logp.dtype)
     if reduction == "sum":
         smooth = smooth.sum()
     elif reduction == "mean":
