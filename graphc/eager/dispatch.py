@@ -85,11 +85,22 @@ def apply(op: OpDef, inputs: tuple, attrs: dict):
     except (IndexError, RuntimeError, TypeError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as e:
         raise translate_error(op, inputs, attrs, e) from None
 
-    make = _make
     if op.num_outputs == 1:
-        outs = (make(out),)
+        res = _make(out)
+        if not op.is_view and not CHECK_SPECS:
+            # the common case, kept short: one output, no view bookkeeping
+            if op.grad is not None and GRAD.enabled:
+                for t in inputs:
+                    if t._requires_grad:
+                        node = Node(op, inputs, attrs, (res,))
+                        if res._dtype.is_floating_point and not op.nondiff_outputs:
+                            res._requires_grad = True
+                            res.grad_fn = node
+                        break
+            return res
+        outs = (res,)
     else:
-        outs = tuple([make(o) for o in out])
+        outs = tuple([_make(o) for o in out])
 
     if op.is_view:
         src = inputs[0]

@@ -60,13 +60,13 @@ class Node:
         self.next_functions = tuple(nexts)
         self._in_meta = None  # computed from inputs on demand, kept when they are released
         self.out_meta = tuple([(o._data.shape, o._dtype) for o in outputs])
-        saves = op.saves
         saved = []
-        if saves == "inputs" or saves == "both":
-            reads = op.extra.get("reads")
+        if op.saves_inputs:
+            reads = op.reads
             if reads is None:
                 for t in inputs:
-                    saved.append((t._version, t._version.v))
+                    v = t._version
+                    saved.append((v, v.v))
             else:
                 # only what a needed gradient reads is saved, so x in x * c may change afterwards (torch too)
                 want = []
@@ -78,7 +78,7 @@ class Node:
                 for j in want:
                     v = inputs[j]._version
                     saved.append((v, v.v))
-        if saves == "output" or saves == "both":
+        if op.saves_output:
             self._out_data = [o._data for o in outputs]
             for o in outputs:
                 saved.append((o._version, o._version.v))

@@ -63,6 +63,12 @@ class OpDef:
     doc: str = ""
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # flags the eager hot path reads once per op call, precomputed
+        self.saves_inputs = self.saves in ("inputs", "both")
+        self.saves_output = self.saves in ("output", "both")
+        self.reads = self.extra.get("reads")
+
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
