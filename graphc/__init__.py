@@ -35,5 +35,7 @@ from . import autograd  # noqa: F401
 from . import nn, optim, utils  # noqa: F401
 from .serialization import load, save  # noqa: F401
 from . import linalg  # noqa: F401
+from . import static  # noqa: F401
+from .static import compile  # noqa: F401,A004
 
 __version__ = "0.1.0"

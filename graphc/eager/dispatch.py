@@ -17,7 +17,7 @@ from .grad_mode import GRAD
 from .node import Node
 from .view_tracking import register_view
 
-__all__ = ["apply", "result_dtype", "CHECK_SPECS"]
+__all__ = ["apply", "record_node", "result_dtype", "CHECK_SPECS"]
 
 # Tests switch this on: every eager result is checked against the op's shape rule.
 CHECK_SPECS = False
@@ -71,8 +71,26 @@ def bind_tensor_factory(make) -> None:
     _make = make
 
 
+# graphc.static installs its staging hooks here (eager code never imports it): ``apply``
+# stages an op whose inputs include a symbolic tensor, and the in-place and gradient
+# bookkeeping of Tensor hands symbolic values to ``commit_inplace``/``accumulate_grad``.
+static = None
+
+
+def install_static(hooks) -> None:
+    """Called once by graphc.static: the object whose ``apply`` builds graph nodes."""
+    global static
+    static = hooks
+
+
 def apply(op: OpDef, inputs: tuple, attrs: dict):
-    """Run ``op`` on ``inputs`` (tensors) with keyword ``attrs``; return a Tensor or a tuple of them."""
+    """Run ``op`` on ``inputs`` (tensors) with keyword ``attrs``; return a Tensor or a tuple of them.
+
+    A symbolic input (graphc.static, or any tensor while gc.compile traces) adds a graph node instead.
+    """
+    for t in inputs:
+        if t._symbolic:
+            return static.apply(op, inputs, attrs)
     arrays = [t._data for t in inputs]
     if op.promote is not None:
         d0 = inputs[0]._dtype
@@ -120,17 +138,26 @@ def apply(op: OpDef, inputs: tuple, attrs: dict):
         _check_spec(op, inputs, attrs, outs)
 
     if GRAD.enabled and op.grad is not None:
-        for t in inputs:
-            if t._requires_grad:
-                node = Node(op, inputs, attrs, outs)
-                nondiff = op.nondiff_outputs
-                for i, o in enumerate(outs):
-                    if i not in nondiff and o._dtype.is_floating_point:
-                        o._requires_grad = True
-                        o.grad_fn = node
-                        o._out = i
-                break
+        record_node(op, inputs, attrs, outs)
     return outs[0] if op.num_outputs == 1 else outs
+
+
+def record_node(op: OpDef, inputs: tuple, attrs: dict, outs: tuple):
+    """Put ``outs`` on the tape as the results of ``op`` when an input requires grad; return the Node or None.
+
+    The caller checked grad mode.  Eager dispatch and static staging both record through here.
+    """
+    for t in inputs:
+        if t._requires_grad:
+            node = Node(op, inputs, attrs, outs)
+            nondiff = op.nondiff_outputs
+            for i, o in enumerate(outs):
+                if i not in nondiff and o._dtype.is_floating_point:
+                    o._requires_grad = True
+                    o.grad_fn = node
+                    o._out = i
+            return node
+    return None
 
 
 def _spec_of(t) -> Spec:

@@ -163,10 +163,14 @@ def run_backward(
             ):
                 continue
             if (buf[0] is None if len(buf) == 1 else any(g is None for g in buf)) and _materializes(node):
+                like = next((g for g in buf if g is not None), None)
                 for i, g in enumerate(buf):
                     if g is None:
                         shape, dt = node.out_meta[i]
-                        buf[i] = Tensor._make(np.zeros(shape, dt.np))
+                        if like is not None and like._symbolic:  # a static graph: zeros are a graph node too
+                            buf[i] = like.new_zeros(shape, dtype=dt)
+                        else:
+                            buf[i] = Tensor._make(np.zeros(shape, dt.np))
             if node.saved or node.released:
                 node.check_saved()
             grads = node.apply(tuple(buf), _make_node_output)

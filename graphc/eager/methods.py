@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from . import dispatch as _dispatch
 from . import functions as _functions_pkg  # noqa: F401
 from .functions import basic, creation, indexing, linalg, pointwise, reduction, shape, sorting, views
 from .grad_mode import GRAD
@@ -152,6 +153,8 @@ def _where_method(self, condition, other):
 
 def _snapshot(self):
     """The value this tensor has now, for an op about to overwrite it (same history, copied data)."""
+    if self._symbolic:  # gc.compile is tracing: the value is the tensor's current graph value
+        return _dispatch.static.snapshot(self)
     if not self._requires_grad:
         return Tensor._make(self._data.copy())
     t = Tensor._make(self._data.copy())

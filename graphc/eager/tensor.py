@@ -46,6 +46,9 @@ class Tensor:
         "__dict__",
     )
     __array_priority__ = 1000  # numpy defers to our operators
+    # True for graphc.static's symbolic tensors, and for every tensor while gc.compile traces:
+    # dispatch then adds graph nodes instead of running kernels
+    _symbolic = False
 
     def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False):
         # gc.Tensor(data) / gc.Tensor(2, 3) like the legacy torch constructor
@@ -91,6 +94,8 @@ class Tensor:
     @property
     def data(self) -> "Tensor":
         """A tensor sharing this one's memory, outside autograd (like ``torch.Tensor.data``)."""
+        if self._symbolic:
+            return _dispatch.static.alias(self)  # gc.compile is tracing: an alias of the graph value
         t = Tensor._make(self._data)
         t._version = self._version
         return t
@@ -99,6 +104,9 @@ class Tensor:
     def data(self, other: "Tensor") -> None:
         if not isinstance(other, Tensor):
             raise TypeError(f"data must be a Tensor, got {type(other).__name__}")
+        if other._symbolic:
+            _dispatch.static.commit_inplace(self, other, "data")
+            return
         self._data = other._data
         self._dtype = other._dtype
 
@@ -165,6 +173,8 @@ class Tensor:
                 )
             if value._dtype is not self._dtype:
                 raise RuntimeError(f"assigned grad has data of a different type: {value._dtype} vs {self._dtype}")
+        if self._symbolic:
+            _dispatch.static.note_grad(self)  # a traced function may reassign .grad: remember the original
         self._grad = value
 
     @property
@@ -426,6 +436,8 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A tensor sharing memory and version counter, cut from the tape."""
+        if self._symbolic:
+            return _dispatch.static.alias(self)  # gc.compile is tracing: an alias of the graph value
         t = Tensor._make(self._data)
         t._version = self._version
         return t
@@ -491,6 +503,8 @@ class Tensor:
         return acc
 
     def _accumulate_grad(self, g: "Tensor", create_graph: bool) -> None:
+        if g._symbolic:
+            return _dispatch.static.accumulate_grad(self, g, create_graph)
         if self._grad is None:
             self._grad = g if create_graph else Tensor._make(np.array(g._data, copy=True, order="C"))
         elif create_graph:
@@ -524,6 +538,8 @@ class Tensor:
 
     def _commit_inplace(self, result: "Tensor", opname: str) -> "Tensor":
         """Write ``result`` (computed out of place) into this tensor and take over its history."""
+        if result._symbolic:
+            return _dispatch.static.commit_inplace(self, result, opname)  # a graph value: rebind, write nothing
         if not _can_cast(result._dtype, self._dtype):
             raise RuntimeError(
                 f"{opname}: result type {result._dtype} can't be cast to the desired output type {self._dtype}"

@@ -161,8 +161,9 @@ def _check_leaf(g: Graph, n: int, data: dict, ins: list, names: dict) -> None:
 
 
 def _shape_agrees(inferred: tuple, have: tuple) -> bool:
-    # a symbolic (None) size in the rule's answer admits any size the node records
-    return len(inferred) == len(have) and all(a is None or a == b for a, b in zip(inferred, have))
+    # a symbolic (None) size in the rule's answer admits any size the node records; a node may also
+    # record None where its attrs hold the stand-in of a symbolic size (graphc.static.symsize)
+    return len(inferred) == len(have) and all(a is None or b is None or a == b for a, b in zip(inferred, have))
 
 
 def _check_op(g: Graph, n: int, data: dict, ins: list) -> None:

@@ -539,6 +539,10 @@ def __setitem__(self: Tensor, idx, value) -> None:
     Basic indices write through a view (recorded as CopySlices on x); advanced indices go through
     ``index_put``.  Gradients reach both x's earlier value and ``value``.
     """
+    if self._symbolic or (isinstance(value, Tensor) and value._symbolic):
+        from .. import dispatch
+
+        return dispatch.static.setitem(self, idx, value)  # a graph write (graphc.static), not a numpy one
     if isinstance(value, Tensor):
         v = value
     elif isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, complex):

@@ -1,7 +1,8 @@
 """A small numpy evaluator for IR graphs: the reference that pass tests compare against.
 
 It runs each node's registry kernel with eager dispatch's casting (:func:`run_op`), in
-topological order, with no planning or fusion: slow and obviously right.
+topological order, with no planning or fusion: slow and obviously right.  Values have no
+memory layout in the IR, so ``view`` gets a contiguous array.
 """
 from __future__ import annotations
 
@@ -45,5 +46,9 @@ def evaluate(g: Graph, feeds: Mapping[str, np.ndarray] | None = None) -> list:
             raise RuntimeError(f"evaluate: cannot run opaque op {op!r} (%{n})")
         ins = g.inputs_of(n)
         arrays = [values[u][o] for u, o in ins]
+        if op == "view":
+            # values have no memory layout in the IR: numpy cannot view a transposed array as
+            # another shape (eager refuses such a view), a graph is free to copy first
+            arrays = [np.ascontiguousarray(a) for a in arrays]
         values[n] = run_op(opdef, data["attrs"], [g.input_spec(v) for v in ins], arrays)
     return [values[u][o] for u, o in g.outputs]

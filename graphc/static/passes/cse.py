@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ir.graph import Graph, Value
+from ...ir.graph import Graph
 from ._base import PassStats, Timer, attrs_key, is_pure, registry_op
 
 __all__ = ["cse", "node_key"]
@@ -24,52 +24,44 @@ def _constant_key(data: dict):
             val.dtype.str, np.ascontiguousarray(val).tobytes())
 
 
-def node_key(g: Graph, n: int, value_of=None):
-    """The CSE key of node ``n``, or None when it must never merge with another node.
-
-    ``value_of`` maps an input Value to the number of its class (identity by default, which keys
-    by the inputs themselves).
-    """
-    data = g.node(n)
+def _key(g: Graph, n: int, number: dict | None):
+    """The key of node ``n`` with each input node replaced by ``number[input]`` (itself if None)."""
+    data = g.nx._node[n]
     op = data["op"]
     if op == "constant":
         return _constant_key(data)
     if not is_pure(registry_op(g, n)):
         return None  # placeholders, parameters, the output, opaque and random ops
-    ins = g.inputs_of(n)
-    if value_of is not None:
-        ins = [value_of(v) for v in ins]
-    return (op, tuple(ins), attrs_key(data["attrs"]))
+    ins = sorted((d["arg"], u if number is None else number[u], d["out"])
+                 for u, keyed in g.nx._pred[n].items() for d in keyed.values())
+    return (op, tuple((u, o) for _, u, o in ins), attrs_key(data["attrs"]))
+
+
+def node_key(g: Graph, n: int):
+    """The CSE key of node ``n``: equal keys mean equal results; None for a node that must never
+    merge with another (placeholders, parameters, opaque and random ops, elided constants)."""
+    return _key(g, n, None)
 
 
 def cse(g: Graph) -> PassStats:
     """Merge every node into the lowest-id node computing the same thing (in place)."""
     stats = PassStats("cse")
     with Timer(g, stats):
-        rep_of: dict = {}        # node -> its class's first-met member
+        number: dict = {}        # node -> the first-met member of its class (its value number)
         table: dict = {}         # key -> first-met member
-        members: dict = {}       # first-met member -> all members
-
-        def value_of(v: Value) -> Value:
-            return Value(rep_of[v.node], v.out)
-
+        classes: dict = {}       # first-met member -> all members
         for n in g.topo_order():
-            key = node_key(g, n, value_of)
+            key = _key(g, n, number)
             first = n if key is None else table.setdefault(key, n)
-            rep_of[n] = first
-            members.setdefault(first, []).append(n)
-        # the lowest id of each class survives; every use of a member moves to it
+            number[n] = first
+            classes.setdefault(first, []).append(n)
         survivor = {}
-        for first, group in members.items():
-            keep = min(group)
-            for m in group:
-                survivor[m] = keep
-        for first, group in sorted(members.items(), key=lambda kv: min(kv[1])):
+        for group in sorted(classes.values(), key=min):
             keep = min(group)
             for m in sorted(group):
-                if m == keep:
-                    continue
-                stats.changes.append(f"cse: %{m} merged into %{keep} ({g.op(m)})")
+                survivor[m] = keep
+                if m != keep:
+                    stats.changes.append(f"cse: %{m} merged into %{keep} ({g.op(m)})")
         merged = [m for m, keep in survivor.items() if m != keep]
         if merged:
             _redirect(g, survivor, merged)

@@ -49,6 +49,7 @@ class Site:
         self.inputs = g.inputs_of(n)
         self.max_broadcast = max_broadcast
         self.created: list = []
+        self._compute_dtype = None
 
     # ------------------------------------------------------------------ looking
     def producer(self, v: Value, op: str):
@@ -64,10 +65,13 @@ class Site:
 
     def compute_dtype(self):
         """The dtype the node's kernel computes in (after its inputs are promoted)."""
-        op = REGISTRY[self.op]
-        if op.promote is None:
-            return self.spec.dtype
-        return compute_dtype(op, spec_operands([self.g.input_spec(v) for v in self.inputs]))
+        if self._compute_dtype is None:
+            op = REGISTRY[self.op]
+            if op.promote is None:
+                self._compute_dtype = self.spec.dtype
+            else:
+                self._compute_dtype = compute_dtype(op, spec_operands([self.g.input_spec(v) for v in self.inputs]))
+        return self._compute_dtype
 
     def constant(self, v: Value):
         """Input value ``v``'s array as the node's kernel sees it (cast to the compute dtype), or
@@ -81,7 +85,7 @@ class Site:
     def is_all(self, v: Value, x: float) -> bool:
         """True when ``v`` is a constant whose every element equals ``x`` in the compute dtype."""
         arr = self.constant(v)
-        return arr is not None and arr.size > 0 and bool(np.all(arr == x))
+        return arr is not None and arr.size > 0 and bool((arr == x).all())
 
     def zero_sign(self, v: Value):
         """For an all-zero constant: "+" (all +0), "-" (all -0) or "mixed"; None if not all zero."""
@@ -161,7 +165,7 @@ def mul_one(s: Site):
 
 
 def add_zero(s: Site):
-    """x + 0 -> x for integers and for -0.0 (x + (+0.0) turns -0.0 into +0.0: see add_pos_zero)."""
+    """x + 0 -> x for integers and for -0.0 (x + (+0.0) turns -0.0 into +0.0: see signed_zero)."""
     for x, c in _operand_pairs(s):
         sign = s.zero_sign(c)
         if sign == "-" or (sign is not None and not s.is_float()):
@@ -169,9 +173,10 @@ def add_zero(s: Site):
     return None
 
 
-def add_pos_zero(s: Site):
-    """x + 0.0 -> x for floats (unsafe: -0.0 + 0.0 is +0.0)."""
-    for x, c in _operand_pairs(s):
+def signed_zero(s: Site):
+    """x + 0.0 -> x and x - (-0.0) -> x for floats (unsafe: -0.0 + 0.0 is +0.0)."""
+    pairs = _operand_pairs(s) if s.op == "add" else (tuple(s.inputs),)
+    for x, c in pairs:
         if s.zero_sign(c) is not None:
             return x
     return None
@@ -345,7 +350,7 @@ RULES = (
     Rule("expand_constant", ("expand",), expand_constant),
     Rule("cast_identity", ("cast",), cast_identity),
     # change NaN/inf/signed-zero results: only with unsafe_math=True
-    Rule("add_pos_zero", ("add",), add_pos_zero, unsafe=True),
+    Rule("signed_zero", ("add", "sub"), signed_zero, unsafe=True),
     Rule("mul_zero", ("mul",), mul_zero, unsafe=True),
     Rule("sub_self", ("sub",), sub_self, unsafe=True),
     Rule("div_self", ("div",), div_self, unsafe=True),

@@ -1,0 +1,12 @@
+"""The native backend: LLVM IR emission, JIT engine and kernel cache (issue 4).
+
+* ``jit``: compile LLVM IR for the host CPU and call it through ctypes.
+* ``cache``: compiled object code cached in memory and on disk by IR hash.
+* ``mathlib``: exp/log/tanh/... emitted as LLVM IR polynomials so that loops
+  using them vectorize (the PyPI llvmlite has no vector math library).
+"""
+from .cache import KernelCache, cached_compile, default_cache
+from .jit import CompiledModule, compile_module, host_target
+
+__all__ = ["CompiledModule", "compile_module", "host_target", "KernelCache", "cached_compile",
+           "default_cache"]

@@ -1,0 +1,174 @@
+"""``gc.compile``: trace a Python function into a static graph on its first call, then run the graph.
+
+    >>> @gc.compile                       # or gc.compile(fn, backend="interp", dynamic=True)
+    ... def step(x, y):
+    ...     loss = gc.nn.functional.cross_entropy(model(x), y)
+    ...     loss.backward()
+    ...     with gc.no_grad():
+    ...         for p in model.parameters():
+    ...             p -= 0.1 * p.grad
+    ...             p.grad = None
+    ...     return loss
+    >>> loss = step(x, y)                 # traces, compiles, runs; the parameters are updated
+
+A call's signature is its tensor arguments' shapes, dtypes and requires_grad
+(with ``dynamic=True`` the leading dim of each tensor argument stays symbolic,
+so a new batch size runs the same graph), its other arguments by value, and the
+state the function captures (parameters by identity, module train/eval flags,
+optimizer hyperparameters and state, which ``.grad`` are None).  A known
+signature runs its cached graph; a new one traces again, and the reason is kept
+in ``fn.retraces`` (``"arg 0 shape (3, 4) -> (5, 4)"``).  The cache keeps
+``cache_size`` graphs (least recently used goes; a warning says so once).
+
+``GRAPHC_DISABLE_COMPILE=1`` in the environment runs every compiled function eagerly.
+Results are eager tensors without autograd history (call ``backward`` inside the
+function); see :mod:`graphc.static.trace` for what happens to eager state.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import warnings
+from typing import Any, Callable
+
+from . import capture, tree
+from .executable import BACKENDS
+from .trace import Trace, trace, tracing_active
+
+__all__ = ["compile", "CompiledFunction", "RecompileWarning"]
+
+DEFAULT_CACHE_SIZE = 8
+
+
+class RecompileWarning(UserWarning):
+    """A compiled function traced more signatures than its cache holds."""
+
+
+class CompiledFunction:
+    """What ``gc.compile(fn)`` returns: call it like ``fn`` (see the module docstring).
+
+    ``retraces``: one reason per trace ("first call", then what changed); ``traces``: the cached
+    :class:`~graphc.static.trace.Trace` objects, most recently used last (``.graph`` on each).
+    """
+
+    def __init__(self, fn: Callable, backend: str = "interp", dynamic: bool = False,
+                 cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        if not callable(fn):
+            raise TypeError(f"gc.compile expects a function or a module, got {type(fn).__name__}")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+        if not isinstance(cache_size, int) or cache_size < 1:
+            raise ValueError(f"cache_size must be a positive int, got {cache_size!r}")
+        if inspect.isfunction(fn) or inspect.ismethod(fn):
+            functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.backend = backend
+        self.dynamic = bool(dynamic)
+        self.cache_size = cache_size
+        self.retraces: list = []
+        self._cache: list = []  # [(key, Trace)], least recently used first
+        self._warned_full = False
+
+    def __repr__(self) -> str:
+        name = getattr(self.fn, "__qualname__", type(self.fn).__name__)
+        return f"<gc.compile({name}, backend={self.backend!r}, dynamic={self.dynamic}): {len(self._cache)} graph(s)>"
+
+    @property
+    def traces(self) -> list:
+        return [t for _, t in self._cache]
+
+    def __get__(self, obj, objtype=None):
+        # compiling a method: bind like a function would
+        return self if obj is None else functools.partial(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        if _disabled() or tracing_active():
+            return self.fn(*args, **kwargs)  # eager; or inlined into the trace that is running
+        leaves, treedef = tree.flatten((args, kwargs))
+        labels = _labels(args, kwargs)
+        captures = capture.captured(self.fn)
+        key = capture.signature(labels, leaves, treedef, self.dynamic, captures)
+        entry, reason = self._lookup(key)
+        if entry is None:
+            entry = self._trace(args, kwargs, leaves, captures, key, reason)
+        return entry.run(leaves)
+
+    def _lookup(self, key: tuple) -> tuple:
+        """(a cached Trace for ``key`` whose guards hold, None) or (None, why a trace is needed)."""
+        guard_failure = None
+        for i in range(len(self._cache) - 1, -1, -1):
+            k, t = self._cache[i]
+            if k == key:
+                failed = t.failed_guard()
+                if failed is None:
+                    self._cache.append(self._cache.pop(i))
+                    return t, None
+                guard_failure = failed
+        if guard_failure is not None:
+            return None, guard_failure
+        if not self._cache:
+            return None, "first call"
+        return None, capture.describe_diff(self._cache[-1][0], key)
+
+    def _trace(self, args: tuple, kwargs: dict, leaves: list, captures: list, key: tuple, reason: str) -> Trace:
+        names = _placeholder_names(self.fn, args, kwargs)
+        # modules and optimizers passed as arguments are captured state too (names, .grad, optimizer state)
+        captures = captures + [(name, x) for name, x in zip(names, leaves)
+                               if capture.is_module(x) or capture.is_optimizer(x)]
+        t = trace(self.fn, args, kwargs, names, self.dynamic, captures, self.backend)
+        self.retraces.append(reason)
+        self._cache.append((key, t))
+        if len(self._cache) > self.cache_size:
+            self._cache.pop(0)
+            if not self._warned_full:
+                self._warned_full = True
+                name = getattr(self.fn, "__qualname__", type(self.fn).__name__)
+                warnings.warn(
+                    f"gc.compile: {name} has been traced {len(self.retraces)} times, more than its cache holds "
+                    f"({self.cache_size}); the oldest graph was dropped. Last retrace: {reason}. Every new "
+                    "signature costs a trace: use dynamic=True for changing batch sizes, keep non-tensor "
+                    "arguments fixed, or raise cache_size.", RecompileWarning, stacklevel=3)
+        return t
+
+
+def compile(fn: Callable | None = None, *, backend: str = "interp", dynamic: bool = False,
+            cache_size: int = DEFAULT_CACHE_SIZE):
+    """Compile ``fn`` (a function or a module) by tracing it; also a decorator, with or without arguments.
+
+    ``backend``: 'interp' (numpy reference) or 'llvm' (falls back to 'interp' with a warning until it
+    exists); ``dynamic=True`` keeps the leading dim of every tensor argument symbolic.
+    """
+    if fn is None:
+        return functools.partial(compile, backend=backend, dynamic=dynamic, cache_size=cache_size)
+    return CompiledFunction(fn, backend=backend, dynamic=dynamic, cache_size=cache_size)
+
+
+def _disabled() -> bool:
+    return os.environ.get("GRAPHC_DISABLE_COMPILE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _labels(args: tuple, kwargs: dict) -> list:
+    """A label per flattened argument: ``arg 0``, ``arg 1[0]``, ``kwarg lr``."""
+    out = []
+    for i, a in enumerate(args):
+        out.extend(tree.leaf_paths(a, f"arg {i}"))
+    for k, v in kwargs.items():
+        out.extend(tree.leaf_paths(v, f"kwarg {k}"))
+    return out
+
+
+def _placeholder_names(fn: Any, args: tuple, kwargs: dict) -> list:
+    """Graph input names from the function's parameter names where it has them (``x``, ``batch[0]``)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    out = []
+    for i, a in enumerate(args):
+        base = positional[i] if i < len(positional) else f"arg{i}"
+        out.extend(tree.leaf_paths(a, base))
+    for k, v in kwargs.items():
+        out.extend(tree.leaf_paths(v, k))
+    return out

@@ -1,0 +1,205 @@
+"""``Executable``: a compiled graph, called with feeds.
+
+    >>> exe = g.compile([y, loss])
+    >>> y_val, loss_val = exe(x=batch)          # or exe.run({"x": batch})
+
+Results are always eager graphc Tensors, in the structure given to ``compile``
+(a tensor, or a tuple/list/dict of them), holding fresh memory: they never alias
+a feed, a parameter or a constant of the graph.  Parameters bound to eager
+tensors are read at each call, so updating those tensors needs no recompile.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..eager.tensor import Tensor
+from ..ir.graph import LEAVES, Graph, constant_storage
+from ..ir.printer import format_node, format_spec
+from ..ops.registry import Spec
+from . import tree
+from .interp import Plan
+from .symbolic import SymbolicTensor
+from .symsize import affine, resolve, symbolic_shape
+
+__all__ = ["Executable", "resolve_backend", "optimize_graph"]
+
+BACKENDS = ("interp", "llvm")
+_warned_llvm = False
+
+
+def resolve_backend(name: str) -> str:
+    """The backend that will run: 'llvm' falls back to 'interp' (with one warning) until it exists."""
+    global _warned_llvm
+    if name == "interp":
+        return name
+    if name == "llvm":
+        if not _warned_llvm:
+            _warned_llvm = True
+            warnings.warn("graphc: the 'llvm' backend is not available yet; running graphs with the 'interp' "
+                          "backend instead", RuntimeWarning, stacklevel=3)
+        return "interp"
+    raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)}")
+
+
+def optimize_graph(g: Graph) -> tuple:
+    """``(optimized copy of g, per-pass stats)`` from graphc.static.passes when present, else ``(g, [])``.
+
+    In a graph with symbolic sizes a rewrite must not fix a stand-in size (:mod:`.symsize`): specs
+    that show one go back to None, and if a constant holds one the unoptimized graph runs instead."""
+    try:
+        from .passes import run_pipeline
+    except ImportError:
+        return g, []
+    opt, stats = run_pipeline(g.copy())
+    if any(None in g.specs(n)[0].shape for n in g.placeholders()):
+        for n in opt.nodes():
+            data = opt.node(n)
+            if data["op"] == "constant" and any(affine(d) is not None for d in data["specs"][0].shape):
+                warnings.warn(f"graphc: an optimization pass turned a symbolic size into a constant "
+                              f"({format_node(opt, n)}); running the unoptimized graph", RuntimeWarning)
+                return g, stats
+            if data["specs"] and data["op"] not in LEAVES:
+                data["specs"] = tuple(Spec(symbolic_shape(s.shape), s.dtype) for s in data["specs"])
+    return opt, stats
+
+
+class Executable:
+    """A graph ready to run (see the module docstring).
+
+    ``graph`` is the optimized IR that runs, ``source`` the graph as built, ``passes``
+    the per-pass statistics, ``placeholders`` the feeds it takes (name -> Spec).
+    """
+
+    def __init__(self, graph: Graph, bound: dict, treedef, leaves: list, backend: str = "interp",
+                 optimize: bool = True, known: set = frozenset()) -> None:
+        self.backend = resolve_backend(backend)
+        self.source = graph
+        self.graph, self.passes = optimize_graph(graph) if optimize else (graph, [])
+        self._plan = Plan(self.graph)
+        self._bound = {n: src for n, src in bound.items() if n in self.graph}
+        self._feeds = [(graph.name(n), n, graph.specs(n)[0]) for n in graph.placeholders() if n not in bound]
+        self._feed_names = {name for name, _, _ in self._feeds}
+        self._ignored = set(known) - self._feed_names  # placeholders of the builder these outputs do not need
+        self._treedef = treedef
+        self._leaves = leaves
+        self._needs_size = any(st.sym for st in self._plan.steps) or any(
+            src[0] == "size" and self.graph.users_of(n) for n, src in self._bound.items())
+
+    @property
+    def placeholders(self) -> dict:
+        """The feeds this executable takes: name -> Spec (None in a shape is a symbolic size)."""
+        return {name: spec for name, _, spec in self._feeds}
+
+    def __repr__(self) -> str:
+        feeds = ", ".join(f"{name}: {format_spec(spec)}" for name, _, spec in self._feeds)
+        return f"<graphc.static.Executable ({feeds}) -> {len(self._plan.outputs)} output(s), backend={self.backend}>"
+
+    def __call__(self, **feeds):
+        """Run with feeds given by name: ``exe(x=array)``."""
+        return self.run(feeds)
+
+    def run(self, feeds: dict | None = None, **more):
+        """Run with ``feeds`` ({placeholder name: array or tensor}); returns the outputs as Tensors."""
+        feeds = dict(feeds or {}, **more)
+        arrays = self.run_arrays(self.feed_arrays(feeds))
+        tensors = iter([Tensor._make(a) for a in arrays])
+        return tree.unflatten(self._treedef, [next(tensors) if isinstance(x, Tensor) else x for x in self._leaves])
+
+    # ------------------------------------------------------------------ the steps of a run
+    def feed_arrays(self, feeds: dict) -> dict:
+        """{placeholder node: array} from {name: value}, checked against each placeholder's spec."""
+        unknown = [k for k in feeds if k not in self._feed_names and k not in self._ignored]
+        if unknown:
+            expected = ", ".join(f"{n} ({format_spec(s)})" for n, _, s in self._feeds) or "none"
+            raise TypeError(f"unknown feed(s) {', '.join(map(repr, unknown))}; the graph's placeholders are: "
+                            f"{expected}")
+        out = {}
+        for name, n, spec in self._feeds:
+            if name not in feeds:
+                raise TypeError(f"missing feed for placeholder {name!r} ({format_spec(spec)})")
+            out[n] = as_feed_array(name, feeds[name], spec)
+        return out
+
+    def run_arrays(self, feeds: dict) -> list:
+        """Output arrays for checked feeds ({placeholder node: array}); bound parameters are read now."""
+        inputs = dict(feeds)
+        size = self._symbolic_size(feeds) if self._needs_size else None
+        for n, (kind, t) in self._bound.items():
+            inputs[n] = self._bound_array(n, kind, t, size)
+        outs = self._plan.run(inputs, size)
+        return _owned(outs, list(inputs.values()))
+
+    def _bound_array(self, n: int, kind: str, t, size: int | None) -> np.ndarray:
+        spec = self.graph.specs(n)[0]
+        if kind == "size":  # t is (k, b): the number k * S + b
+            wrapped = bool(self.graph.attrs(n).get("wrapped"))
+            return np.array(resolve(t, size), dtype=constant_storage(spec.dtype, wrapped))
+        name = self.graph.name(n)
+        if kind == "grad":
+            g = t._grad
+            if g is None:
+                raise RuntimeError(f"input {name!r} reads the .grad of a tensor, which is None now")
+            arr = g._data
+        else:
+            arr = t._data
+        if arr.shape != spec.shape or arr.dtype != spec.dtype.np:
+            got = f"{_dt.from_numpy_dtype(arr.dtype).short}{list(arr.shape)}".replace(" ", "")
+            raise RuntimeError(f"parameter {name!r} was {format_spec(spec)} when the graph was built and is {got} "
+                               "now; build or compile the graph again")
+        return arr
+
+    def _symbolic_size(self, feeds: dict) -> int:
+        size, first = None, None
+        for name, n, spec in self._feeds:
+            shape = feeds[n].shape
+            for d, want in enumerate(spec.shape):
+                if want is None:
+                    if size is None:
+                        size, first = shape[d], (name, d)
+                    elif shape[d] != size:
+                        raise RuntimeError(
+                            f"the symbolic sizes of this graph must agree: placeholder {first[0]!r} has size {size} "
+                            f"in dim {first[1]} but {name!r} has size {shape[d]} in dim {d} (the graph computes "
+                            "with that size, e.g. to reshape or to take a mean)")
+        return size
+
+
+def as_feed_array(name: str, value, spec: Spec) -> np.ndarray:
+    """``value`` as the array a placeholder takes; errors name the placeholder and both specs."""
+    if isinstance(value, Tensor):
+        if isinstance(value, SymbolicTensor):
+            raise TypeError(f"feed {name!r}: a symbolic tensor has no values to feed")
+        arr = value._data
+    elif isinstance(value, np.ndarray):
+        arr = value
+    elif isinstance(value, (list, tuple, int, float, bool, np.generic)):
+        arr = np.asarray(value, dtype=spec.dtype.np)  # Python data takes the placeholder's dtype
+    else:
+        raise TypeError(f"feed {name!r}: expected an array or a Tensor, got {type(value).__name__}")
+    try:
+        dt = _dt.from_numpy_dtype(arr.dtype)
+    except TypeError:
+        dt = None
+    shape = arr.shape
+    ok = dt is spec.dtype and len(shape) == len(spec.shape) and all(
+        w is None or w == d for w, d in zip(spec.shape, shape))
+    if not ok:
+        got = f"{dt.short if dt is not None else arr.dtype}[{','.join(map(str, shape))}]"
+        what = "dtype" if dt is not spec.dtype else "shape"
+        raise RuntimeError(f"feed {name!r} has the wrong {what}: placeholder {name!r} expects {format_spec(spec)} "
+                           f"(? is any size), got {got}")
+    return arr
+
+
+def _owned(outs: list, inputs: list) -> list:
+    """The outputs with any array that is read-only or aliases an input (or an earlier output) copied."""
+    res = []
+    for a in outs:
+        if not a.flags.writeable or any(np.may_share_memory(a, b) for b in inputs) or \
+                any(a is r for r in res):
+            a = np.array(a, copy=True)
+        res.append(a)
+    return res

@@ -1,0 +1,471 @@
+"""gc.compile: tracing, the signature cache, dynamic batch sizes, compiled training steps, write-back."""
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import graphc as gc
+import graphc.nn as nn
+import graphc.nn.functional as F
+from graphc.static import RecompileWarning, TracingError
+from helpers import assert_matches
+
+HERE = os.path.basename(__file__)
+
+
+def _rand(*shape, seed=0):
+    return gc.tensor(np.random.default_rng(seed).standard_normal(shape).astype(np.float32))
+
+
+def _line_of(text: str) -> int:
+    with open(__file__) as f:
+        for i, line in enumerate(f, 1):
+            if text in line and "_line_of" not in line:
+                return i
+    raise AssertionError(text)
+
+
+# ----------------------------------------------------------------------------- cache and retraces
+def test_known_signatures_hit_the_cache_and_new_ones_retrace_with_a_reason():
+    calls = []
+
+    @gc.compile
+    def f(x, k):
+        calls.append(1)  # Python side effects run only while tracing
+        return x * k + 1
+
+    a, b = _rand(3, 4), _rand(3, 4, seed=1)
+    assert_matches(f(a, 2), a.numpy() * 2 + 1)
+    assert_matches(f(b, 2), b.numpy() * 2 + 1)
+    assert len(calls) == 1
+    f(_rand(5, 4), 2)
+    f(_rand(5, 4).double(), 2)
+    f(_rand(5, 4).double(), 3)
+    f(_rand(5, 4).double().requires_grad_(), 3)
+    assert len(calls) == 5
+    assert f.retraces == [
+        "first call",
+        "arg 0 shape (3, 4) -> (5, 4)",
+        "arg 0 dtype float32 -> float64",
+        "arg 1 value 2 -> 3",
+        "arg 0 requires_grad False -> True; arg 0 grad is new (None)",
+    ]
+    f(b, 2)  # still cached
+    assert len(calls) == 5
+
+
+def test_decorator_forms():
+    def body(x):
+        return x.exp()
+
+    plain = gc.compile(body)
+    bare = gc.compile(body)
+
+    @gc.compile()
+    def called(x):
+        return x.exp()
+
+    @gc.compile(backend="interp", dynamic=True)
+    def with_args(x):
+        return x.exp()
+
+    x = _rand(2, 3)
+    for f in (plain, bare, called, with_args):
+        assert isinstance(f, gc.static.CompiledFunction)
+        assert_matches(f(x), np.exp(x.numpy()), rtol=0, atol=0)
+    assert called.__name__ == "called" and with_args.dynamic
+    with pytest.raises(ValueError, match="unknown backend"):
+        gc.compile(body, backend="gpu")
+
+
+def test_cache_is_bounded_and_warns_once():
+    @gc.compile(cache_size=2)
+    def f(x):
+        return x + 1
+
+    f(_rand(1))
+    f(_rand(2))
+    with pytest.warns(RecompileWarning, match=r"traced 3 times.*cache holds \(2\).*arg 0 shape \(2,\) -> \(3,\)"):
+        f(_rand(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f(_rand(4))
+    assert len(f.traces) == 2 and len(f.retraces) == 4
+    f(_rand(1))  # evicted: traced again
+    assert len(f.retraces) == 5
+
+
+def test_module_mode_and_captured_state_are_part_of_the_signature():
+    gc.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+    f = gc.compile(lambda x: model(x))
+    x = _rand(2, 3)
+    model.eval()
+    want = model(x).detach().numpy()
+    assert_matches(f(x), want, rtol=0, atol=0)
+    model.train()
+    with pytest.raises(TracingError, match="random op at .*random stream while gc.compile traces"):
+        f(x)  # dropout in training mode draws random numbers: refused, not baked in
+    model.eval()
+    assert_matches(f(x), want, rtol=0, atol=0)
+    assert f.retraces == ["first call"]
+
+    plain = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.0))
+    g = gc.compile(lambda x: plain(x))
+    g(x)
+    plain.eval()
+    g(x)
+    assert g.retraces == ["first call", "plain.training True -> False; plain.0.training True -> False; "
+                                        "plain.1.training True -> False"]
+
+
+def test_random_ops_are_refused_and_leave_the_random_stream_alone():
+    @gc.compile
+    def f(x):
+        return x + gc.rand(3)
+
+    gc.manual_seed(3)
+    want = gc.rand(3)
+    gc.manual_seed(3)
+    with pytest.raises(TracingError, match=f"{HERE}:{_line_of('return x + gc.rand(3)')}"):
+        f(_rand(3))
+    assert_matches(gc.rand(3), want.numpy(), rtol=0, atol=0)
+    assert not gc.Tensor._symbolic
+
+
+def test_graphc_disable_compile_runs_eagerly(monkeypatch):
+    calls = []
+
+    @gc.compile
+    def f(x):
+        calls.append(1)
+        return x * 2
+
+    monkeypatch.setenv("GRAPHC_DISABLE_COMPILE", "1")
+    x = _rand(3)
+    assert_matches(f(x), x.numpy() * 2)
+    f(x)
+    assert len(calls) == 2 and f.retraces == []
+    monkeypatch.delenv("GRAPHC_DISABLE_COMPILE")
+    f(x)
+    f(x)
+    assert len(calls) == 3 and f.retraces == ["first call"]
+
+
+def test_data_dependent_control_flow_names_the_file_and_line():
+    @gc.compile
+    def f(x):
+        if x.sum() > 0:  # data-dependent
+            return x
+        return -x
+
+    with pytest.raises(TracingError) as e:
+        f(_rand(3))
+    msg = str(e.value)
+    assert f"{HERE}:{_line_of('if x.sum() > 0:  # data-dependent')}" in msg
+    assert "built once" in msg and "gc.static.cond" in msg and "GRAPHC_DISABLE_COMPILE" in msg
+    assert not gc.Tensor._symbolic  # the failed trace left eager mode intact
+    assert_matches(-_rand(3), -_rand(3).numpy())
+
+
+def test_results_keep_their_structure_and_have_no_history():
+    @gc.compile
+    def f(x, pair):
+        a, b = pair
+        return {"sum": x + a, "both": (x * b, 7)}
+
+    x = _rand(2)
+    r = f(x, (_rand(2, seed=1), _rand(2, seed=2)))
+    assert set(r) == {"sum", "both"} and r["both"][1] == 7
+    assert isinstance(r["sum"], gc.Tensor) and r["sum"].grad_fn is None
+    assert_matches(r["both"][0], x.numpy() * _rand(2, seed=2).numpy())
+
+
+def test_compiling_a_module():
+    gc.manual_seed(1)
+    model = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 2))
+    cm = gc.compile(model)
+    x = _rand(3, 4)
+    assert_matches(cm(x), model(x).detach().numpy(), rtol=0, atol=0)
+    names = [cm.traces[0].graph.name(n) for n in cm.traces[0].graph.parameters()]
+    assert names == ["0.weight", "0.bias", "2.weight", "2.bias"]
+
+
+def test_nested_compiled_functions_are_inlined():
+    inner = gc.compile(lambda x: x * 3)
+    outer = gc.compile(lambda x: inner(x) + 1)
+    x = _rand(4)
+    assert_matches(outer(x), x.numpy() * 3 + 1)
+    assert inner.retraces == []
+
+
+# ----------------------------------------------------------------------------- dynamic batch sizes
+def test_dynamic_keeps_the_batch_size_symbolic():
+    w = _rand(12, 5, seed=9)
+
+    def f(x):
+        h = x.view(x.shape[0], -1) @ w
+        return h.tanh().mean(0), h[1:].sum(), x.flatten(1)[:, :2].mean()
+
+    cf = gc.compile(f, dynamic=True)
+    for n in (2, 5, 9, 1 + 1):
+        x = _rand(n, 3, 4, seed=n)
+        for got, want in zip(cf(x), f(x)):
+            assert_matches(got, want.numpy(), rtol=0, atol=0)
+    assert cf.retraces == ["first call"]
+    cf(_rand(4, 2, 6))  # another static dim: a new graph
+    assert cf.retraces[-1] == "arg 0 shape (None, 3, 4) -> (None, 2, 6)"
+
+
+def test_dynamic_training_step_with_a_batch_sized_mean():
+    gc.manual_seed(2)
+    model = nn.Linear(4, 3)
+    ref = nn.Linear(4, 3)
+    ref.load_state_dict(model.state_dict())
+
+    def step_of(m):
+        def step(x, y):
+            loss = F.mse_loss(m(x), y)
+            loss.backward()
+            with gc.no_grad():
+                for p in m.parameters():
+                    p -= 0.1 * p.grad
+                    p.grad = None
+            return loss
+        return step
+
+    step, eager = gc.compile(step_of(model), dynamic=True), step_of(ref)
+    for i, n in enumerate((3, 8, 5)):
+        x, y = _rand(n, 4, seed=i), _rand(n, 3, seed=10 + i)
+        assert_matches(step(x, y), eager(x, y).detach().numpy(), rtol=0, atol=0)
+    for p, q in zip(model.parameters(), ref.parameters()):
+        assert_matches(p.detach(), q.detach().numpy(), rtol=0, atol=0)
+    assert step.retraces == ["first call"]
+
+
+# ----------------------------------------------------------------------------- training steps
+def _mlp(seed=0):
+    gc.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 4))
+
+
+def _sgd_step(model, lr=0.05):
+    def step(x, y):
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        with gc.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+                p.grad = None
+        return loss
+    return step
+
+
+def test_compiled_mlp_training_matches_eager_for_20_steps():
+    m_eager, m_comp = _mlp(), _mlp()
+    eager, comp = _sgd_step(m_eager), gc.compile(_sgd_step(m_comp), backend="interp")
+    rng = np.random.default_rng(0)
+    for i in range(20):
+        x = gc.tensor(rng.standard_normal((8, 6)).astype(np.float32))
+        y = gc.tensor(rng.integers(0, 4, 8))
+        le, lc = eager(x, y), comp(x, y)
+        np.testing.assert_allclose(lc.item(), le.item(), rtol=1e-5)
+        for p, q in zip(m_comp.parameters(), m_eager.parameters()):
+            np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+            assert p.grad is None and q.grad is None
+    assert comp.retraces == ["first call"]
+
+
+def test_optimizer_step_with_momentum_matches_eager():
+    m_eager, m_comp = _mlp(1), _mlp(1)
+
+    def step_of(model, opt):
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    o_e = gc.optim.SGD(m_eager.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3)
+    o_c = gc.optim.SGD(m_comp.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3)
+    eager, comp = step_of(m_eager, o_e), gc.compile(step_of(m_comp, o_c))
+    rng = np.random.default_rng(1)
+    for i in range(6):
+        x = gc.tensor(rng.standard_normal((5, 6)).astype(np.float32))
+        y = gc.tensor(rng.integers(0, 4, 5))
+        assert_matches(comp(x, y), eager(x, y).detach().numpy(), rtol=0, atol=0)
+        for p, q in zip(m_comp.parameters(), m_eager.parameters()):
+            assert_matches(p.detach(), q.detach().numpy(), rtol=0, atol=0)
+            assert_matches(p.grad, q.grad.numpy(), rtol=0, atol=0)
+            assert_matches(o_c.state[p]["momentum_buffer"], o_e.state[q]["momentum_buffer"].numpy(), rtol=0, atol=0)
+    # the first step creates the momentum buffers (and leaves .grad set): one more trace, then the cache
+    assert len(comp.retraces) == 2
+
+
+def test_parameter_updates_and_grads_are_written_back():
+    w = gc.tensor([1.0, 2.0], requires_grad=True)
+
+    @gc.compile
+    def step(x):
+        (w * x).sum().backward()
+        with gc.no_grad():
+            w.sub_(0.5 * w.grad)
+
+    x = gc.tensor([1.0, 3.0])
+    step(x)
+    assert_matches(w.detach(), np.array([0.5, 0.5], np.float32))
+    assert_matches(w.grad, np.array([1.0, 3.0], np.float32))
+    assert w.is_leaf and w.requires_grad
+    step(x)  # .grad is set now: backward accumulates into it, as in eager mode
+    assert_matches(w.grad, np.array([2.0, 6.0], np.float32))
+    assert_matches(w.detach(), np.array([-0.5, -2.5], np.float32))
+    assert step.retraces == ["first call", "w grad None -> set"]
+
+
+def test_grads_of_tensor_arguments_are_written_back():
+    @gc.compile
+    def f(x):
+        (x * x).sum().backward()
+        return x.grad * 1
+
+    x = gc.tensor([1.0, -2.0], requires_grad=True)
+    assert_matches(f(x), np.array([2.0, -4.0], np.float32))
+    assert_matches(x.grad, np.array([2.0, -4.0], np.float32))
+    f(x)
+    assert_matches(x.grad, np.array([4.0, -8.0], np.float32))
+
+
+def test_captured_state_written_in_place_persists_and_local_buffers_start_fresh():
+    count = gc.zeros((), dtype=gc.int64)
+
+    @gc.compile
+    def f(x):
+        count.add_(1)
+        buf = gc.zeros(2)
+        buf += x
+        buf[0] = buf[0] * 10
+        return buf
+
+    x = gc.tensor([1.0, 2.0])
+    for i in range(3):
+        assert_matches(f(x), np.array([10.0, 2.0], np.float32))
+    assert count.item() == 3 and len(f.retraces) == 1
+
+
+def test_a_failed_trace_leaves_eager_state_unchanged():
+    p = gc.tensor([1.0, 2.0], requires_grad=True)
+    p.grad = gc.tensor([5.0, 5.0])
+
+    @gc.compile
+    def f(x):
+        (p * x).sum().backward()
+        with gc.no_grad():
+            p.sub_(p.grad)
+        p.grad = None
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        f(gc.ones(2))
+    assert_matches(p.detach(), np.array([1.0, 2.0], np.float32))
+    assert_matches(p.grad, np.array([5.0, 5.0], np.float32))
+    assert not gc.Tensor._symbolic and gc.tensor([1.0]).item() == 1.0
+
+
+def test_reading_a_value_written_during_the_trace_is_an_error():
+    t = gc.tensor([1.0])
+
+    @gc.compile
+    def f(x):
+        t.add_(x)
+        return t.item()  # the new value exists only when the graph runs
+
+    with pytest.raises(TracingError, match=f"{HERE}:{_line_of('return t.item()  # the new value')}"):
+        f(gc.tensor([2.0]))
+    assert t.item() == 1.0
+
+
+def test_llvm_backend_falls_back_to_interp():
+    from graphc.static import executable
+
+    executable._warned_llvm = False
+    f = gc.compile(lambda x: x + 1, backend="llvm")
+    with pytest.warns(RuntimeWarning, match="'llvm' backend is not available"):
+        assert_matches(f(gc.tensor([1.0])), np.array([2.0], np.float32))
+    assert f.traces[0].executable.backend == "interp"
+
+
+def test_captured_tensors_and_buffers_are_read_at_each_call():
+    scale = gc.tensor([2.0, 3.0])
+    model = nn.Linear(2, 2)
+    model.weight.requires_grad_(False)  # frozen: still state, not a constant
+
+    @gc.compile
+    def f(x):
+        return model(x) * scale
+
+    x = gc.tensor([[1.0, 1.0]])
+    f(x)
+    with gc.no_grad():
+        scale.mul_(10)
+        model.weight.zero_()
+        model.bias.fill_(1.0)
+    assert_matches(f(x), np.array([[20.0, 30.0]], np.float32))
+    assert len(f.retraces) == 1
+
+
+def test_autograd_grad_inside_a_compiled_function():
+    w = gc.tensor([1.0, 2.0, 3.0], requires_grad=True)
+
+    @gc.compile
+    def f(x):
+        (gw,) = gc.autograd.grad((w * x).pow(2).sum(), [w])
+        return gw
+
+    x = gc.tensor([1.0, 0.5, 2.0])
+    assert_matches(f(x), 2 * (w.detach().numpy() * x.numpy()) * x.numpy())
+    assert w.grad is None
+
+
+def test_modules_and_optimizers_as_arguments():
+    def step(model, opt, x):
+        opt.zero_grad()
+        model(x).pow(2).mean().backward()
+        opt.step()
+
+    m1, m2 = nn.Linear(3, 2), nn.Linear(3, 2)
+    m2.load_state_dict(m1.state_dict())
+    o1, o2 = gc.optim.SGD(m1.parameters(), lr=0.1), gc.optim.SGD(m2.parameters(), lr=0.1)
+    cstep = gc.compile(step)
+    for i in range(3):
+        x = _rand(4, 3, seed=i)
+        cstep(m1, o1, x)
+        step(m2, o2, x)
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        assert_matches(p.detach(), q.detach().numpy(), rtol=0, atol=0)
+    names = sorted(cstep.traces[-1].graph.name(n) for n in cstep.traces[-1].graph.parameters())
+    assert names == ["model.bias", "model.weight"]
+
+
+def test_python_arithmetic_on_a_dynamic_size():
+    @gc.compile(dynamic=True)
+    def f(x):
+        n = x.shape[0]
+        return x.sum(0) / n, x.sum() / (n - 1), gc.ones(n, 2) * 2
+
+    for n in (3, 6):
+        x = _rand(n, 2, seed=n)
+        a, b, c = f(x)
+        assert_matches(a, (x.sum(0) / n).numpy(), rtol=0, atol=0)
+        assert_matches(b, (x.sum() / (n - 1)).numpy(), rtol=0, atol=0)
+        assert_matches(c, np.full((n, 2), 2.0, np.float32))
+    assert len(f.retraces) == 1
+
+    @gc.compile(dynamic=True)
+    def g(x):
+        return x * (1.0 / x.shape[0])
+
+    with pytest.raises(TracingError, match="looks like 1 / \\(a symbolic size\\)"):
+        g(_rand(3, 2))
