@@ -16,11 +16,16 @@ of the final function):
 
 * ``exp_q``: exp(r) = 1 + r + r^2 Q(r), expm1(r) = r + r^2 Q(r), |r| <= ln2/2.
 * ``log_l``: log(1+f) = f - f^2/2 + s (f^2/2 + z L(z)), s = f/(2+f), z = s^2.
+* ``log_p1_pow``: log(1+f) = 2s + (2/3) s^3 + s^5 P1(s^2) (pow's double-double log).
 * ``tanh_t``: tanh(x) = x + x^3 T(x^2) for |x| < atanh(1/2).
 * ``erf_e``: erf(x) = x + x E(x^2) for |x| < 1.
 * ``erf_q``: erf(x) = 1 - exp(-x^2) Q(x - 1) for 1 <= x <= X (Q ~ erfcx).
 * ``sin_s``/``cos_c``: sin(r) = r + r^3 S(r^2); cos(r) = 1 - r^2/2 + r^4 C(r^2),
-  |r| <= pi/4.  The ``_f32`` variants are evaluated in double for float32.
+  |r| <= pi/4.  The ``_f32`` variants are evaluated in double for float32,
+  the ``_f32w`` ones in float32 (``emit_sin_fast``).
+
+It also prints the digit constants of 2/pi, pi/2, ln2 and 2/3 that mathlib
+uses for its range reductions.
 """
 from __future__ import annotations
 
@@ -141,11 +146,17 @@ def main() -> None:
     fit("erf_q_f32", *erf_q, 0, 3, 27, 24)
     fit("erf_q_f64", *erf_q, 0, 5, 56, 53)
     fit("log_p1_pow", lambda z: (log_l[0](z) - mp.mpf(2) / 3) / z, lambda z: z * z, 0, z_max, 68, 53)
+    fit("sin_s_f32w", *sin_s, 0, (mp.pi / 4 * mp.mpf("1.02")) ** 2, 28, 24)
+    fit("cos_c_f32w", *cos_c, 0, (mp.pi / 4 * mp.mpf("1.02")) ** 2, 28, 24)
     fit("sin_s_f32", *sin_s, 0, pio4 ** 2, 33, 53)
     fit("cos_c_f32", *cos_c, 0, pio4 ** 2, 33, 53)
     fit("sin_s_f64", *sin_s, 0, pio4 ** 2, 58, 53)
     fit("cos_c_f64", *cos_c, 0, pio4 ** 2, 58, 53)
     print("}")
+    print(f"_TWO_OVER_PI_240 = {hex(int(mp.floor(2 / mp.pi * mp.mpf(2) ** 240)))}")
+    print(f"_PIO2_160 = {hex(int(mp.floor(mp.pi / 2 * mp.mpf(2) ** 159)))}")
+    print(f"_LN2_LO_EXACT = {mp.nstr(mp.log(2) - mp.mpf(float(mp.log(2))), 19)}")
+    print(f"_TWO_THIRDS_LO = {mp.nstr(mp.mpf(2) / 3 - mp.mpf(2.0 / 3.0), 17)}")
 
 
 if __name__ == "__main__":

@@ -207,3 +207,20 @@ def test_backward_into_eager_leaves_outside_compile_is_an_error():
     with pytest.raises(TracingError, match="gc.static.grad"):
         (x * w).sum().backward()
     assert w.grad is None
+
+
+def test_backward_on_symbolic_leaves_gives_symbolic_grads():
+    g = gc.static.Graph()
+    x = g.placeholder("x", (None, 2), gc.float64, requires_grad=True)
+    w = g.parameter("w", gc.tensor(_rand((2, 2), seed=4)))
+    (x @ w).sin().sum().backward()
+    (x * 3).sum().backward()  # accumulates, out of place
+    exe = g.compile([x.grad, w.grad])
+    a = _rand((5, 2), seed=8)
+    xe = gc.tensor(a, requires_grad=True)
+    we = gc.tensor(_rand((2, 2), seed=4), requires_grad=True)
+    (xe @ we).sin().sum().backward()
+    (xe * 3).sum().backward()
+    gx, gw = exe(x=a)
+    assert_matches(gx, xe.grad.numpy(), rtol=0, atol=0)
+    assert_matches(gw, we.grad.numpy(), rtol=0, atol=0)

@@ -188,8 +188,9 @@ def test_compiling_a_module():
     cm = gc.compile(model)
     x = _rand(3, 4)
     assert_matches(cm(x), model(x).detach().numpy(), rtol=0, atol=0)
-    names = [cm.traces[0].graph.name(n) for n in cm.traces[0].graph.parameters()]
-    assert names == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    graph = cm.traces[0].graph
+    assert [graph.name(n) for n in graph.parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [graph.name(n) for n in graph.placeholders()] == ["input"]
 
 
 def test_nested_compiled_functions_are_inlined():

@@ -4,10 +4,12 @@ The PyPI llvmlite links no vector math library, so a loop calling ``expf``
 stays scalar.  Each ``emit_<name>(builder, x)`` here instead emits a call to an
 ``alwaysinline`` internal helper (``graphc.math.<name>.<type>``) built only from
 arithmetic, compares, selects, bitcasts, int<->float conversions and intrinsics
-that lower to single instructions (``llvm.fmuladd``, ``fabs``, ``rint``,
-``copysign``, ``minnum``/``maxnum``, ``sqrt``).  The helper has no branches, so
-after inlining the loop vectorizer widens it like plain arithmetic.  ``x`` may
-be ``float``, ``double`` or a vector of either; the result has x's type.
+that lower to single instructions (``llvm.fmuladd``, ``llvm.fma`` for the
+error-free products, ``fabs``, ``rint``, ``copysign``, ``minnum``/``maxnum``,
+``sqrt``; FMA hardware assumed, as on every x86-64-v3 CPU).  The helper has no
+branches, so after inlining the loop vectorizer widens it like plain
+arithmetic.  ``x`` may be ``float``, ``double`` or a vector of either; the
+result has x's type.  ``UNARY`` maps op names to the one-argument emitters.
 
     y = emit_exp(builder, x)          # x: float, double, <8 x float>, ...
     z = emit_pow(builder, x, y)
@@ -35,6 +37,10 @@ precision they are evaluated in):
   for every finite float32.  float64 uses a four-part Cody-Waite reduction in
   double-double, exact for |x| < SIN_COS_F64_LIMIT (1e8); larger float64
   inputs give NaN (a vector Payne-Hanek for 53-bit inputs needs tables).
+  ``emit_sin_fast``/``emit_cos_fast`` reduce float32 in float32 arithmetic
+  (three-part pi/2, exact fma): about 5x faster, exact for |x| <
+  SIN_COS_F32_FAST_LIMIT (2^20) and NaN beyond, so a kernel can run them and
+  redo the rare out-of-range elements with the full versions.
 * pow: exp(y log|x|) with log in double-double and the product y*log|x| kept
   as a double-double; float32 runs the float64 algorithm and rounds once.
   Special cases follow C99/numpy (x**0 = 1, 1**y = 1, negative x with integer
@@ -44,6 +50,7 @@ from __future__ import annotations
 
 import math
 import struct
+from fractions import Fraction
 from typing import Callable, Sequence
 
 from llvmlite import ir
@@ -130,6 +137,16 @@ def _pio2_parts() -> tuple[float, float, float, float]:
     return tuple(parts)
 
 
+def _pio2_f32_parts() -> tuple[float, float, float]:
+    """pi/2 as the sum of three float32 values (each the rounded remainder)."""
+    rest = Fraction(_PIO2_160, 2 ** 159)
+    parts = []
+    for _ in range(3):
+        parts.append(_f32(float(rest)))
+        rest -= Fraction(parts[-1])
+    return tuple(parts)
+
+
 class _Ops:
     """LLVM IR emission helpers for one float type (scalar or vector)."""
 
@@ -175,8 +192,13 @@ class _Ops:
         return self.b.call(fn, list(args))
 
     def fma(self, a, b, c):
-        # fmuladd: one fused instruction where the CPU has FMA, never a libm call
+        """a*b + c via llvm.fmuladd: fused where the CPU has FMA, never a libm
+        call; used where fusing or not only changes the last bit."""
         return self._intr("fmuladd", a, b, c)
+
+    def fma_exact(self, a, b, c):
+        """a*b + c rounded once (llvm.fma), for error-free transformations."""
+        return self._intr("fma", a, b, c)
 
     def fabs(self, a):
         return self._intr("fabs", a)
@@ -244,6 +266,11 @@ class _Ops:
         bb = self.sub(s, a)
         e = self.add(self.sub(a, self.sub(s, bb)), self.sub(b, bb))
         return s, e
+
+    def two_prod(self, a, b):
+        """(p, e) with p = fl(a * b) and p + e == a * b exactly."""
+        p = self.mul(a, b)
+        return p, self.fma_exact(a, b, self.neg(p))
 
     # -- bit-level -------------------------------------------------------------
     def to_bits(self, a):
@@ -423,6 +450,7 @@ def _erf(o: _Ops, x):
 
 _TWO_OVER_PI_CHUNKS = _two_over_pi_chunks(29, 7)
 _PIO2 = _pio2_parts()
+_PIO2_F32 = _pio2_f32_parts()
 
 
 def _reduce_f32_in_f64(d: _Ops, x):
@@ -457,7 +485,7 @@ _SIN_COS_F64_KMAX = 2.0 ** 26
 # a code generator needing larger arguments must route them elsewhere.
 SIN_COS_F64_LIMIT = 1.0e8
 # emit_sin_fast/emit_cos_fast (float32 only) are exact below this, NaN above.
-SIN_COS_F32_FAST_LIMIT = 2.0 ** 30
+SIN_COS_F32_FAST_LIMIT = 2.0 ** 20
 
 
 def _reduce_f64(d: _Ops, x):
@@ -482,12 +510,22 @@ def _sin_cos_poly(d: _Ops, r, tag: str):
         return s, d.add(d.fma(t, d.c(-0.5), d.c(1.0)), tail)
     # 1 - t/2 rounds by up to half an ulp and t = r*r carries its own error:
     # add both back (the fdlibm kernel's compensation, with an exact r*r).
-    t_lo = d.b.call(_fma_exact(d), [r, r, d.neg(t)])
+    t_lo = d.fma_exact(r, r, d.neg(t))
     hz = d.mul(t, d.c(0.5))
     w = d.sub(d.c(1.0), hz)
     corr = d.sub(d.sub(d.c(1.0), w), hz)
     corr = d.add(corr, d.fma(t_lo, d.c(-0.5), tail))
     return s, d.add(w, corr)
+
+
+def _by_quadrant(d: _Ops, q, s, c, want_cos: bool):
+    """sin or cos of x = q pi/2 + r from s = sin r, c = cos r."""
+    if want_cos:
+        q = d.b.add(q, d.ic(1))  # cos(x) = sin(x + pi/2)
+    odd = d.b.icmp_signed("!=", d.b.and_(q, d.ic(1)), d.ic(0))
+    neg = d.b.icmp_signed("!=", d.b.and_(q, d.ic(2)), d.ic(0))
+    v = d.select(odd, c, s)
+    return d.select(neg, d.neg(v), v)
 
 
 def _sin_or_cos(o: _Ops, x, want_cos: bool):
@@ -502,12 +540,7 @@ def _sin_or_cos(o: _Ops, x, want_cos: bool):
         s, c = _sin_cos_poly(d, r, "f64")
         # first-order correction for the low part of the reduced argument
         s, c = d.fma(r_lo, c, s), d.fma(d.neg(r_lo), s, c)
-    if want_cos:
-        q = d.b.add(q, d.ic(1))  # cos(x) = sin(x + pi/2)
-    odd = d.b.icmp_signed("!=", d.b.and_(q, d.ic(1)), d.ic(0))
-    neg = d.b.icmp_signed("!=", d.b.and_(q, d.ic(2)), d.ic(0))
-    v = d.select(odd, c, s)
-    v = d.select(neg, d.neg(v), v)
+    v = _by_quadrant(d, q, s, c, want_cos)
     if o.width == 32:
         v = o.b.fptrunc(v, o.ty)
     if not want_cos:
@@ -519,26 +552,17 @@ def _sin_or_cos(o: _Ops, x, want_cos: bool):
 
 def _sin_or_cos_fast_f32(o: _Ops, x, want_cos: bool):
     """float32 sin/cos in float32 arithmetic, exact for |x| < SIN_COS_F32_FAST_LIMIT."""
-    c1 = _f32(math.pi / 2)
-    c2 = _f32(math.pi / 2 - c1)
-    c3 = _f32(math.pi / 2 - c1 - c2)
+    c1, c2, c3 = _PIO2_F32
     ax = o.fabs(x)
     ok = o.lt(ax, o.c(SIN_COS_F32_FAST_LIMIT))
     kf = o.rint(o.mul(o.select(ok, x, o.c(0.0)), o.c(2.0 / math.pi)))
-    fma = _fma_exact(o)
-    r = o.b.call(fma, [kf, o.c(-c1), x])
-    r = o.b.call(fma, [kf, o.c(-c2), r])
-    r = o.b.call(fma, [kf, o.c(-c3), r])
+    r = o.fma_exact(kf, o.c(-c1), x)
+    r = o.fma_exact(kf, o.c(-c2), r)
+    r = o.fma_exact(kf, o.c(-c3), r)
     t = o.mul(r, r)
     s = o.fma(o.mul(r, t), o.poly(t, _COEFFS["sin_s_f32w"]), r)
     c = o.add(o.fma(t, o.c(-0.5), o.c(1.0)), o.mul(o.mul(t, t), o.poly(t, _COEFFS["cos_c_f32w"])))
-    q = o.to_int(kf)
-    if want_cos:
-        q = o.b.add(q, o.ic(1))
-    odd = o.b.icmp_signed("!=", o.b.and_(q, o.ic(1)), o.ic(0))
-    neg = o.b.icmp_signed("!=", o.b.and_(q, o.ic(2)), o.ic(0))
-    v = o.select(odd, c, s)
-    v = o.select(neg, o.neg(v), v)
+    v = _by_quadrant(o, o.to_int(kf), s, c, want_cos)
     if not want_cos:
         v = o.select(o.eq(x, o.c(0.0)), x, v)
     return o.select(ok, v, o.c(math.nan))
@@ -548,22 +572,6 @@ def _sin_or_cos_fast_f32(o: _Ops, x, want_cos: bool):
 
 _TWO_THIRDS_HI = 2.0 / 3.0
 _TWO_THIRDS_LO = 3.7007434154171886e-17  # 2/3 - RN64(2/3) (mpmath)
-
-
-def _two_prod(d: _Ops, a, b):
-    """(p, e) with p = fl(a * b) and p + e == a * b exactly (needs FMA)."""
-    p = d.mul(a, b)
-    return p, d.b.call(_fma_exact(d), [a, b, d.neg(p)])
-
-
-def _fma_exact(d: _Ops):
-    # llvm.fma (not fmuladd): the error term needs the fused operation.
-    mangle = f"v{d.lanes}{d.tag}" if d.lanes else d.tag
-    name = f"llvm.fma.{mangle}"
-    fn = d.b.module.globals.get(name)
-    if fn is None:
-        fn = ir.Function(d.b.module, ir.FunctionType(d.ty, [d.ty] * 3), name=name)
-    return fn
 
 
 def _log_dd(d: _Ops, ax):
@@ -580,10 +588,10 @@ def _log_dd(d: _Ops, ax):
     num = d.fma(d.neg(s_hi), dl, num)
     s_lo = d.div(num, dh)
     # (2/3) s_hi^3 as a double-double
-    z, z_lo = _two_prod(d, s_hi, s_hi)
-    s3, s3_e = _two_prod(d, s_hi, z)
+    z, z_lo = d.two_prod(s_hi, s_hi)
+    s3, s3_e = d.two_prod(s_hi, z)
     s3_lo = d.fma(s_hi, z_lo, s3_e)
-    t3, t3_e = _two_prod(d, d.c(_TWO_THIRDS_HI), s3)
+    t3, t3_e = d.two_prod(d.c(_TWO_THIRDS_HI), s3)
     t3_lo = d.fma(d.c(_TWO_THIRDS_LO), s3, d.fma(d.c(_TWO_THIRDS_HI), s3_lo, t3_e))
     rest = d.mul(d.mul(s_hi, d.mul(z, z)), d.poly(z, _COEFFS["log_p1_pow"]))
     # d/ds of the series is 2 + 2 s^2: how s_lo enters

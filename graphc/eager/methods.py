@@ -64,6 +64,32 @@ for _m in MODULES:
     bind_module(_m)
 
 
+def _metadata_inplace(name: str):
+    """``x.t_()``, ``x.squeeze_()`` ...: ``x`` takes the shape of the view op's result, in place."""
+    fn = getattr(shape, name)
+
+    def m(self, *args, **kwargs):
+        if self._symbolic:
+            raise RuntimeError(f"{name}_: shape-changing in-place ops are not supported on symbolic tensors; "
+                               f"use {name}() instead")
+        self._check_inplace()
+        r = fn(self, *args, **kwargs)
+        self._data = r._data
+        self._version.v += 1
+        if r.grad_fn is not None:
+            self.grad_fn = r.grad_fn
+            self._out = r._out
+        return self
+
+    m.__name__ = name + "_"
+    m.__doc__ = f"In-place form of ``{name}``: this tensor takes the new shape (same memory)."
+    return m
+
+
+for _name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"):
+    setattr(Tensor, _name + "_", _metadata_inplace(_name))
+
+
 # ------------------------------------------------------------------ operators
 _FAST_OPERANDS = frozenset((Tensor, float, int, bool))
 

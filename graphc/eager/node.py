@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
+
 from ..ops.registry import GradContext, OpDef
 
 __all__ = ["Node", "AccumulateGrad", "FREED_MESSAGE"]
@@ -58,7 +60,8 @@ class Node:
             else:
                 nexts.append(_NO_EDGE)
         self.next_functions = tuple(nexts)
-        self._in_meta = None  # computed from inputs on demand, kept when they are released
+        # recorded now: shape-changing in-place ops (t_, squeeze_) and out= may later change an input's shape
+        self._in_meta = tuple([(t._data.shape, t._dtype) for t in inputs])
         self.out_meta = tuple([(o._data.shape, o._dtype) for o in outputs])
         saved = []
         if op.saves_inputs:
@@ -93,10 +96,7 @@ class Node:
     @property
     def in_meta(self) -> tuple:
         """(shape, dtype) of each input."""
-        m = self._in_meta
-        if m is None:
-            m = self._in_meta = tuple([(t._data.shape, t._dtype) for t in self.inputs])
-        return m
+        return self._in_meta
 
     def name(self) -> str:
         """Torch-style node name, e.g. ``MulBackward0``."""
@@ -141,11 +141,30 @@ class Node:
     def apply(self, grad_outputs: tuple, make) -> tuple:
         """Run the gradient rule: grads w.r.t. each input (None where there is none)."""
         needs = tuple(fn is not None for fn, _ in self.next_functions)
-        ctx = GradContext(self.inputs, self.outputs(make), self.attrs, needs)
+        inputs = self.inputs
+        if inputs is not None:
+            for t, (shape, _) in zip(inputs, self._in_meta):
+                if t._data.shape != shape:
+                    inputs = self._shape_stable_inputs()
+                    break
+        ctx = GradContext(inputs, self.outputs(make), self.attrs, needs)
         grads = self.op.grad(ctx, *grad_outputs)
         if not isinstance(grads, tuple):
             grads = (grads,)
         return grads
+
+    def _shape_stable_inputs(self) -> tuple:
+        """Inputs whose shape changed after recording (``t_()``, ``squeeze_()``, ``out=``) replaced by
+        stand-ins of the recorded shape: rules read only their shapes (values are version-checked)."""
+        out = []
+        for t, (shape, dt) in zip(self.inputs, self._in_meta):
+            if t._data.shape == shape:
+                out.append(t)
+            elif t._data.size == int(np.prod(shape)):
+                out.append(t.detach().reshape(shape))
+            else:
+                out.append(t.detach().new_zeros(shape))
+        return tuple(out)
 
     def release(self) -> None:
         """Free saved values after a backward without ``retain_graph``."""

@@ -160,6 +160,8 @@ def _labels(args: tuple, kwargs: dict) -> list:
 
 def _placeholder_names(fn: Any, args: tuple, kwargs: dict) -> list:
     """Graph input names from the function's parameter names where it has them (``x``, ``batch[0]``)."""
+    if capture.is_module(fn):
+        fn = fn.forward
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
