@@ -46,6 +46,9 @@ def kernels():
         for name in UNARY_NAMES:
             mathlib.build_map_kernel(mathlib.UNARY[name], dt, f"{name}_{dt}", module=module)
         mathlib.build_map_kernel(mathlib.emit_pow, dt, f"pow_{dt}", arity=2, module=module)
+    for name in ("sin_fast", "cos_fast"):
+        mathlib.build_map_kernel(getattr(mathlib, f"emit_{name}"), "float32", f"{name}_float32",
+                                 module=module)
     cm = jit.compile_module(module, keep_ir=True)
 
     def get(name, dt, arity=1):
@@ -179,6 +182,19 @@ def test_sin_cos_float64(kernels, name):
     # documented limit: exact reduction below it, NaN beyond it
     big = np.array([mathlib.SIN_COS_F64_LIMIT, 1e300, -1e20, np.inf, -np.inf, np.nan])
     assert np.isnan(get(name, "float64")(big)).all()
+
+
+@pytest.mark.parametrize("name", ["sin", "cos"])
+def test_sin_cos_fast_float32(kernels, name):
+    limit = mathlib.SIN_COS_F32_FAST_LIMIT
+    x = _sweep("float32", 1e-30, limit)
+    x = x[np.isnan(x) | (np.abs(x) < limit)]
+    x = np.concatenate([x, np.arange(-3000, 3000, dtype=np.float32) * np.float32(np.pi / 4)])
+    y = kernels[1](f"{name}_fast", "float32")(x)
+    err = _ulp_errors(y, _reference(name, x.astype(np.float64)), "float32")
+    assert err.max() <= 2.0, (err.max(), x[np.argmax(err)])
+    beyond = np.array([limit, -limit, 1e30, np.inf, -np.inf, np.nan], np.float32)
+    assert np.isnan(kernels[1](f"{name}_fast", "float32")(beyond)).all()
 
 
 @pytest.mark.parametrize("dt", DTYPES)
