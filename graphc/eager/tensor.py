@@ -400,33 +400,6 @@ class Tensor:
     def type_as(self, other: "Tensor") -> "Tensor":
         return self.to(other._dtype)
 
-    def float(self) -> "Tensor":
-        return self.to(_dt.float32)
-
-    def double(self) -> "Tensor":
-        return self.to(_dt.float64)
-
-    def half(self) -> "Tensor":
-        return self.to(_dt.float16)
-
-    def int(self) -> "Tensor":
-        return self.to(_dt.int32)
-
-    def long(self) -> "Tensor":
-        return self.to(_dt.int64)
-
-    def short(self) -> "Tensor":
-        return self.to(_dt.int16)
-
-    def char(self) -> "Tensor":
-        return self.to(_dt.int8)
-
-    def byte(self) -> "Tensor":
-        return self.to(_dt.uint8)
-
-    def bool(self) -> "Tensor":
-        return self.to(_dt.bool)
-
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``gc.autograd.backward``)."""
@@ -626,6 +599,22 @@ def _init(t: Tensor, arr: np.ndarray) -> None:
     t._accumulator = None
     t._retains_grad = False
     t._is_param = False
+
+
+def _converter(dtype: _dt.DType):
+    def convert(self, memory_format=None) -> Tensor:
+        return self.to(dtype)
+
+    convert.__doc__ = f"``self.to({dtype})``."
+    return convert
+
+
+# t.float(), t.long(), ...: one converter per dtype
+for _name, _target in {"float": _dt.float32, "double": _dt.float64, "half": _dt.float16, "int": _dt.int32,
+                       "long": _dt.int64, "short": _dt.int16, "char": _dt.int8, "byte": _dt.uint8,
+                       "bool": _dt.bool}.items():
+    setattr(Tensor, _name, _converter(_target))
+    getattr(Tensor, _name).__name__ = _name
 
 
 def _rebuild(arr, requires_grad):
