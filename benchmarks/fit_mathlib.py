@@ -153,10 +153,11 @@ def main() -> None:
     fit("sin_s_f64", *sin_s, 0, pio4 ** 2, 58, 53)
     fit("cos_c_f64", *cos_c, 0, pio4 ** 2, 58, 53)
     print("}")
-    print(f"_TWO_OVER_PI_240 = {hex(int(mp.floor(2 / mp.pi * mp.mpf(2) ** 240)))}")
-    print(f"_PIO2_160 = {hex(int(mp.floor(mp.pi / 2 * mp.mpf(2) ** 159)))}")
-    print(f"_LN2_LO_EXACT = {mp.nstr(mp.log(2) - mp.mpf(float(mp.log(2))), 19)}")
-    print(f"_TWO_THIRDS_LO = {mp.nstr(mp.mpf(2) / 3 - mp.mpf(2.0 / 3.0), 17)}")
+    with mp.workdps(120):  # 240 bits of 2/pi need more than the fitting precision
+        print(f"_TWO_OVER_PI_240 = {hex(int(mp.floor(2 / mp.pi * mp.mpf(2) ** 240)))}")
+        print(f"_PIO2_160 = {hex(int(mp.floor(mp.pi / 2 * mp.mpf(2) ** 159)))}")
+        print(f"_LN2_LO_EXACT = {float(mp.log(2) - mp.mpf(float(mp.log(2))))!r}")
+        print(f"_TWO_THIRDS_LO = {float(mp.mpf(2) / 3 - mp.mpf(2.0 / 3.0))!r}")
 
 
 if __name__ == "__main__":

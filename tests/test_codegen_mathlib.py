@@ -22,11 +22,14 @@ LD = np.longdouble
 DTYPES = ("float32", "float64")
 UNARY_NAMES = ("exp", "expm1", "log", "log1p", "tanh", "sigmoid", "erf", "sin", "cos", "sqrt")
 
-# max ulp error allowed per (function, dtype); measured maxima are in the
-# module report (all below these with a margin).
+# max ulp error allowed per (float32, float64).  Measured maxima (float32 over
+# every 13th bit pattern, float64 over 3e6 log-spaced points): exp 0.97/0.95,
+# expm1 1.44/1.78, log 0.90/0.99, log1p 2.11/2.07, tanh 1.43/1.39,
+# sigmoid 1.48/1.38, erf 1.00/1.00, sin 0.50/1.07, cos 0.50/1.05, sqrt 0.5/0.5,
+# pow 0.50/1.11 (random sample), sin_fast/cos_fast 1.67/1.57 (float32).
 ULP_BOUND = {
     "exp": (1.5, 1.5), "expm1": (2.0, 2.5), "log": (1.5, 1.5), "log1p": (2.5, 2.5),
-    "tanh": (2.0, 2.0), "sigmoid": (2.5, 2.5), "erf": (1.5, 1.5), "sin": (1.0, 1.5),
+    "tanh": (2.0, 2.0), "sigmoid": (2.0, 2.0), "erf": (1.5, 1.5), "sin": (1.0, 1.5),
     "cos": (1.0, 1.5), "sqrt": (0.5, 0.5), "pow": (1.0, 2.0),
 }
 

@@ -310,18 +310,14 @@ def test_kernel_errors_at_run_time_name_the_op_and_the_users_line():
         exe(i=np.array([5, 0]))
 
 
-def test_llvm_backend_falls_back_to_the_interpreter_with_a_warning():
-    from graphc.static import executable
-
+def test_llvm_backend_runs_natively_and_unknown_backends_are_refused():
     g = gc.static.Graph()
     x = g.placeholder("x", (2,))
-    executable._warned_llvm = False
-    with pytest.warns(RuntimeWarning, match="'llvm' backend is not available"):
-        exe = g.compile(x + 1, backend="llvm")
-    assert exe.backend == "interp"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        g.compile(x + 2, backend="llvm")  # only once
+        exe = g.compile(x + 1, backend="llvm")
+    assert exe.backend == "llvm" and exe.kernels
+    assert_matches(exe(x=np.array([1.0, 2.0], np.float32)), np.array([2.0, 3.0], np.float32))
     with pytest.raises(ValueError, match="unknown backend"):
         g.compile(x, backend="cuda")
 

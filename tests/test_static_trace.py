@@ -388,14 +388,10 @@ def test_reading_a_value_written_during_the_trace_is_an_error():
     assert t.item() == 1.0
 
 
-def test_llvm_backend_falls_back_to_interp():
-    from graphc.static import executable
-
-    executable._warned_llvm = False
+def test_llvm_backend_runs_compiled_functions():
     f = gc.compile(lambda x: x + 1, backend="llvm")
-    with pytest.warns(RuntimeWarning, match="'llvm' backend is not available"):
-        assert_matches(f(gc.tensor([1.0])), np.array([2.0], np.float32))
-    assert f.traces[0].executable.backend == "interp"
+    assert_matches(f(gc.tensor([1.0])), np.array([2.0], np.float32))
+    assert f.traces[0].executable.backend == "llvm"
 
 
 def test_captured_tensors_and_buffers_are_read_at_each_call():

@@ -99,7 +99,7 @@ def _f32(v: float) -> float:
 
 
 _LN2 = math.log(2.0)
-_LN2_LO_EXACT = 2.319046813846299615e-17  # ln2 - RN64(ln2) (mpmath)
+_LN2_LO_EXACT = 2.3190468138462996e-17  # ln2 - RN64(ln2) (mpmath)
 
 # Two-part ln2 whose high part times any exponent k is exact: 16 bits for
 # float32 (|k| < 2^8), 42 bits for float64 (|k| < 2^11).
@@ -427,7 +427,7 @@ def _sigmoid(o: _Ops, x):
     d = o.add(o.c(1.0), e)
     d_lo = o.add(o.sub(o.c(1.0), d), e)       # exact: 1 >= e
     q = o.div(num, d)
-    res = o.fma(o.neg(q), d_lo, o.fma(o.neg(q), d, num))
+    res = o.fma(o.neg(q), d_lo, o.fma_exact(o.neg(q), d, num))
     inv_d = o.fma(d, o.c(-8.0 / 17.0), o.c(24.0 / 17.0))  # 1/d to 6% on [1, 2]: enough here
     return o.fma(res, inv_d, q)
 
@@ -571,7 +571,7 @@ def _sin_or_cos_fast_f32(o: _Ops, x, want_cos: bool):
 # --- pow -----------------------------------------------------------------------
 
 _TWO_THIRDS_HI = 2.0 / 3.0
-_TWO_THIRDS_LO = 3.7007434154171886e-17  # 2/3 - RN64(2/3) (mpmath)
+_TWO_THIRDS_LO = 3.700743415417188e-17  # 2/3 - RN64(2/3) (mpmath)
 
 
 def _log_dd(d: _Ops, ax):
@@ -584,7 +584,7 @@ def _log_dd(d: _Ops, ax):
     dh = d.add(d.c(2.0), f)
     dl = d.sub(f, d.sub(dh, d.c(2.0)))          # 2 + f == dh + dl exactly
     s_hi = d.div(f, dh)
-    num = d.fma(d.neg(s_hi), dh, f)               # exact division residual
+    num = d.fma_exact(d.neg(s_hi), dh, f)         # exact division residual
     num = d.fma(d.neg(s_hi), dl, num)
     s_lo = d.div(num, dh)
     # (2/3) s_hi^3 as a double-double
@@ -623,7 +623,7 @@ def _pow_f64(d: _Ops, x, y):
     l_hi = d.select(finite_pos, l_hi, _log_specials(d, ax, l_hi))
     l_lo = d.select(finite_pos, l_lo, d.c(0.0))
     p_hi = d.mul(y, l_hi)
-    p_lo = d.fma(y, l_lo, d.fma(y, l_hi, d.neg(p_hi)))
+    p_lo = d.fma(y, l_lo, d.fma_exact(y, l_hi, d.neg(p_hi)))
     p_lo = d.select(d.lt(d.fabs(p_hi), d.c(1e4)), p_lo, d.c(0.0))  # inf/NaN products
     r = _exp_dd(d, p_hi, p_lo)
     r = d.select(d.isnan(p_hi), p_hi, r)

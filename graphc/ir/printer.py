@@ -13,7 +13,16 @@
 Output ``i`` of node ``n`` is ``%{n+i}`` (a node reserves one id per output).
 Symbolic sizes print as ``?``; constants up to ``max_inline`` elements print
 their value, larger ones ``...``; attributes print sorted by name.
-:mod:`graphc.ir.parser` reads this form back.
+:mod:`graphc.ir.parser` reads this form back (except the subgraphs below).
+
+A control-flow node (``cond``, ``while_loop``: ``OpDef.extra["subgraphs"]`` names
+the attributes holding subgraphs) is followed by each subgraph, indented, under a
+header naming the node operands its inputs ``in0, in1, ...`` take:
+
+    %5 = cond %4, %0, %1 {false_graph=<subgraph(...)>, true_graph=<subgraph(...)>} : f32[3]
+      true_graph(%0, %1):
+        %0 = placeholder "in0" : f32[3]
+        ...
 """
 from __future__ import annotations
 
@@ -23,7 +32,7 @@ import re
 import numpy as np
 
 from .. import dtypes as _dt
-from ..ops.registry import OpDef
+from ..ops.registry import REGISTRY, OpDef
 
 __all__ = ["format_graph", "format_node", "format_spec", "format_specs", "format_attrs", "format_attr_value",
            "format_value", "format_array"]
@@ -160,7 +169,25 @@ def format_graph(g, locs: bool = False, max_inline: int = MAX_INLINE) -> str:
             ins = [(u, o) for _, u, o in ins]
         else:
             ins = ()
-        lines.append(_line(n, nodes[n], ins, locs, max_inline))
+        data = nodes[n]
+        lines.append(_line(n, data, ins, locs, max_inline))
+        op = REGISTRY.get(data["op"])
+        if op is not None and op.extra.get("subgraphs"):
+            lines.extend(_bodies(data, ins, op.extra["subgraphs"], locs, max_inline))
     if out is not None:
         lines.append(format_node(g, out, locs, max_inline))
     return "\n".join(lines)
+
+
+def _bodies(data: dict, ins, keys, locs: bool, max_inline: int) -> list:
+    """The indented text of a control-flow node's subgraphs (see the module docstring)."""
+    lines = []
+    for key in keys:
+        sub = data["attrs"].get(key)
+        body = getattr(sub, "graph", None)
+        if body is None:
+            continue
+        bound = ", ".join(f"%{u + o}" for u, o in list(ins)[getattr(sub, "offset", 0):])
+        lines.append(f"  {key}({bound}):")
+        lines.extend("    " + line for line in format_graph(body, locs, max_inline).splitlines())
+    return lines

@@ -17,16 +17,21 @@ Python code that needs tensor values while a graph is built raises
 (:mod:`.interp`); the passes in :mod:`.passes` optimize them first.
 """
 from ..eager import dispatch as _dispatch
+from ..ops import control as _ops_control
+from . import control_flow as _control_flow
 from . import staging as _staging
 from .autodiff import grad
 from .builder import Graph
 from .compile import CompiledFunction, RecompileWarning, compile
+from .control_flow import cond, while_loop
 from .errors import TracingError
 from .executable import Executable
+from .explain import Explanation, explain
 from .symbolic import SymbolicTensor
 from .symsize import EXAMPLE_SIZE
 
 _dispatch.install_static(_staging)
+_ops_control.install_static(_control_flow)
 
 __all__ = ["Graph", "Executable", "compile", "CompiledFunction", "RecompileWarning", "grad", "TracingError",
-           "SymbolicTensor", "EXAMPLE_SIZE"]
+           "SymbolicTensor", "EXAMPLE_SIZE", "cond", "while_loop", "explain", "Explanation"]

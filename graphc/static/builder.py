@@ -89,9 +89,10 @@ class Graph:
             t = Tensor._make(t._data.astype(_dt.to_dtype(dtype).np))
         return self._new_constant(t)
 
-    def compile(self, outputs, backend: str = "interp", optimize: bool = True):
+    def compile(self, outputs, backend: str = "interp", optimize: bool = True, fastmath: bool = False):
         """An :class:`~graphc.static.executable.Executable` computing ``outputs`` (a tensor, or a
-        tuple/list/dict of them; results keep that structure).  ``optimize=False`` skips the passes."""
+        tuple/list/dict of them; results keep that structure).  ``optimize=False`` skips the passes;
+        ``backend="llvm"`` runs native kernels, ``fastmath=True`` lets them reassociate float math."""
         from .executable import Executable
 
         leaves, treedef = tree.flatten(outputs)
@@ -100,7 +101,7 @@ class Graph:
             raise ValueError("compile(): outputs hold no tensor")
         values = [self.stage_input(t)._value for t in tensors]  # eager outputs become constants first
         return Executable(self.program(values), self._bound, treedef, leaves, backend=backend, optimize=optimize,
-                          known=self._placeholder_names())
+                          known=self._placeholder_names(), fastmath=fastmath)
 
     def program(self, values: list) -> IRGraph:
         """A copy of the graph computing ``values``: only the nodes they need, ``values`` as its outputs."""
@@ -130,6 +131,10 @@ class Graph:
         """The symbolic tensor standing for ``t`` in this graph (eager tensors become leaves)."""
         if isinstance(t, SymbolicTensor):
             if t._graph is not self:
+                if getattr(t._graph, "closed", False):  # a finished branch of gc.static.cond/while_loop
+                    from .staging import escaped_error
+
+                    raise escaped_error(t._graph)
                 raise TracingError(f"{t!r} belongs to another graph: an op cannot mix tensors of two graphs "
                                    f"(at {user_location()})")
             return t

@@ -17,7 +17,8 @@ so a new batch size runs the same graph), its other arguments by value, and the
 state the function captures (parameters by identity, module train/eval flags,
 optimizer hyperparameters and state, which ``.grad`` are None).  A known
 signature runs its cached graph; a new one traces again, and the reason is kept
-in ``fn.retraces`` (``"arg 0 shape (3, 4) -> (5, 4)"``).  The cache keeps
+in ``fn.retraces`` (``"arg 0 shape (3, 4) -> (5, 4)"``; ``fn.history`` adds each
+trace's timings, and ``gc.static.explain`` prints it all).  The cache keeps
 ``cache_size`` graphs (least recently used goes; a warning says so once).
 
 ``GRAPHC_DISABLE_COMPILE=1`` in the environment runs every compiled function eagerly.
@@ -30,13 +31,14 @@ import functools
 import inspect
 import os
 import warnings
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import capture, tree
 from .executable import BACKENDS
 from .trace import Trace, trace, tracing_active
 
-__all__ = ["compile", "CompiledFunction", "RecompileWarning"]
+__all__ = ["compile", "CompiledFunction", "RecompileWarning", "TraceRecord"]
 
 DEFAULT_CACHE_SIZE = 8
 
@@ -45,15 +47,35 @@ class RecompileWarning(UserWarning):
     """A compiled function traced more signatures than its cache holds."""
 
 
+@dataclass
+class TraceRecord:
+    """One trace of a compiled function: why it happened and what it cost.
+
+    ``trace_seconds``: running the function on symbolic tensors; ``compile_seconds``: the passes and
+    the backend's preparation; ``ops``: op nodes of the graph that runs (the graph itself is not
+    kept here: the cache alone decides how many graphs stay alive).
+    """
+
+    reason: str
+    trace_seconds: float
+    compile_seconds: float
+    ops: int
+
+    def __str__(self) -> str:
+        return (f"{self.reason}: traced in {self.trace_seconds * 1e3:.1f} ms, compiled in "
+                f"{self.compile_seconds * 1e3:.1f} ms ({self.ops} ops)")
+
+
 class CompiledFunction:
     """What ``gc.compile(fn)`` returns: call it like ``fn`` (see the module docstring).
 
-    ``retraces``: one reason per trace ("first call", then what changed); ``traces``: the cached
+    ``retraces``: one reason per trace ("first call", then what changed); ``history``: a
+    :class:`TraceRecord` per trace (reason and timings); ``traces``: the cached
     :class:`~graphc.static.trace.Trace` objects, most recently used last (``.graph`` on each).
     """
 
     def __init__(self, fn: Callable, backend: str = "interp", dynamic: bool = False,
-                 cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+                 cache_size: int = DEFAULT_CACHE_SIZE, fastmath: bool = False) -> None:
         if not callable(fn):
             raise TypeError(f"gc.compile expects a function or a module, got {type(fn).__name__}")
         if backend not in BACKENDS:
@@ -64,9 +86,11 @@ class CompiledFunction:
             functools.update_wrapper(self, fn)
         self.fn = fn
         self.backend = backend
+        self.fastmath = bool(fastmath)
         self.dynamic = bool(dynamic)
         self.cache_size = cache_size
         self.retraces: list = []
+        self.history: list = []
         self._cache: list = []  # [(key, Trace)], least recently used first
         self._warned_full = False
 
@@ -86,13 +110,24 @@ class CompiledFunction:
         if _disabled() or tracing_active():
             return self.fn(*args, **kwargs)  # eager; or inlined into the trace that is running
         leaves, treedef = tree.flatten((args, kwargs))
+        return self._entry(args, kwargs, leaves, treedef).run(leaves)
+
+    def trace_for(self, *args, **kwargs) -> Trace:
+        """The cached trace a call with these arguments would run, tracing now if there is none;
+        nothing runs (no results, no write-back).  ``gc.static.explain`` reports on it."""
+        if tracing_active():
+            raise RuntimeError("trace_for: a trace is already running")
+        leaves, treedef = tree.flatten((args, kwargs))
+        return self._entry(args, kwargs, leaves, treedef)
+
+    def _entry(self, args: tuple, kwargs: dict, leaves: list, treedef) -> Trace:
         labels = _labels(args, kwargs)
         captures = capture.captured(self.fn)
         key = capture.signature(labels, leaves, treedef, self.dynamic, captures)
         entry, reason = self._lookup(key)
         if entry is None:
             entry = self._trace(args, kwargs, leaves, captures, key, reason)
-        return entry.run(leaves)
+        return entry
 
     def _lookup(self, key: tuple) -> tuple:
         """(a cached Trace for ``key`` whose guards hold, None) or (None, why a trace is needed)."""
@@ -116,8 +151,9 @@ class CompiledFunction:
         # modules and optimizers passed as arguments are captured state too (names, .grad, optimizer state)
         captures = captures + [(name, x) for name, x in zip(names, leaves)
                                if capture.is_module(x) or capture.is_optimizer(x)]
-        t = trace(self.fn, args, kwargs, names, self.dynamic, captures, self.backend)
+        t = trace(self.fn, args, kwargs, names, self.dynamic, captures, self.backend, self.fastmath)
         self.retraces.append(reason)
+        self.history.append(TraceRecord(reason, t.trace_seconds, t.compile_seconds, len(t.graph)))
         self._cache.append((key, t))
         if len(self._cache) > self.cache_size:
             self._cache.pop(0)
@@ -133,15 +169,18 @@ class CompiledFunction:
 
 
 def compile(fn: Callable | None = None, *, backend: str = "interp", dynamic: bool = False,
-            cache_size: int = DEFAULT_CACHE_SIZE):
+            cache_size: int = DEFAULT_CACHE_SIZE, fastmath: bool = False):
     """Compile ``fn`` (a function or a module) by tracing it; also a decorator, with or without arguments.
 
-    ``backend``: 'interp' (numpy reference) or 'llvm' (falls back to 'interp' with a warning until it
-    exists); ``dynamic=True`` keeps the leading dim of every tensor argument symbolic.
+    ``backend``: 'interp' (numpy reference) or 'llvm' (native kernels for the fused groups; see
+    :mod:`graphc.codegen.backend`); ``dynamic=True`` keeps the leading dim of every tensor argument
+    symbolic (the llvm backend compiles once per concrete size); ``fastmath=True`` lets the llvm
+    backend reassociate float arithmetic (reductions vectorize; results may differ in the last bits).
     """
     if fn is None:
-        return functools.partial(compile, backend=backend, dynamic=dynamic, cache_size=cache_size)
-    return CompiledFunction(fn, backend=backend, dynamic=dynamic, cache_size=cache_size)
+        return functools.partial(compile, backend=backend, dynamic=dynamic, cache_size=cache_size,
+                                 fastmath=fastmath)
+    return CompiledFunction(fn, backend=backend, dynamic=dynamic, cache_size=cache_size, fastmath=fastmath)
 
 
 def _disabled() -> bool:

@@ -31,17 +31,40 @@ _warned_llvm = False
 
 
 def resolve_backend(name: str) -> str:
-    """The backend that will run: 'llvm' falls back to 'interp' (with one warning) until it exists."""
+    """The backend that will run: 'interp' (numpy reference) or 'llvm' (native kernels; falls back to
+    'interp' with one warning when llvmlite cannot be imported)."""
     global _warned_llvm
     if name == "interp":
         return name
     if name == "llvm":
-        if not _warned_llvm:
-            _warned_llvm = True
-            warnings.warn("graphc: the 'llvm' backend is not available yet; running graphs with the 'interp' "
-                          "backend instead", RuntimeWarning, stacklevel=3)
-        return "interp"
+        try:
+            import llvmlite  # noqa: F401
+        except ImportError:
+            if not _warned_llvm:
+                _warned_llvm = True
+                warnings.warn("graphc: the 'llvm' backend needs llvmlite, which is not installed; running "
+                              "graphs with the 'interp' backend instead", RuntimeWarning, stacklevel=3)
+            return "interp"
+        return name
     raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)}")
+
+
+def _native_plan(graph: Graph, plan: Plan, fastmath: bool):
+    """The llvm backend's runner: a NativePlan, or one per concrete shape for symbolic sizes."""
+    from ..codegen.backend import NativePlan
+    from .specialize import PerShape
+
+    steps = {st.node: st for st in plan.steps}
+
+    def on_error(node, arrays, attrs, exc):
+        return plan._error(steps[node], arrays, attrs, exc)
+
+    def build(g: Graph):
+        return NativePlan(g, fastmath=fastmath, on_error=on_error)
+
+    if any(None in graph.specs(n)[0].shape for n in graph.placeholders()):
+        return PerShape(graph, build)
+    return build(graph)
 
 
 def optimize_graph(g: Graph) -> tuple:
@@ -74,18 +97,20 @@ class Executable:
     """
 
     def __init__(self, graph: Graph, bound: dict, treedef, leaves: list, backend: str = "interp",
-                 optimize: bool = True, known: set = frozenset()) -> None:
+                 optimize: bool = True, known: set = frozenset(), fastmath: bool = False) -> None:
         self.backend = resolve_backend(backend)
+        self.fastmath = bool(fastmath)
         self.source = graph
         self.graph, self.passes = optimize_graph(graph) if optimize else (graph, [])
         self._plan = Plan(self.graph)
+        self._native = _native_plan(self.graph, self._plan, self.fastmath) if self.backend == "llvm" else None
         self._bound = {n: src for n, src in bound.items() if n in self.graph}
         self._feeds = [(graph.name(n), n, graph.specs(n)[0]) for n in graph.placeholders() if n not in bound]
         self._feed_names = {name for name, _, _ in self._feeds}
         self._ignored = set(known) - self._feed_names  # placeholders of the builder these outputs do not need
         self._treedef = treedef
         self._leaves = leaves
-        self._needs_size = any(st.sym for st in self._plan.steps) or any(
+        self._needs_size = self._plan.needs_size or any(
             src[0] == "size" and self.graph.users_of(n) for n, src in self._bound.items())
 
     @property
@@ -129,8 +154,40 @@ class Executable:
         size = self._symbolic_size(feeds) if self._needs_size else None
         for n, (kind, t) in self._bound.items():
             inputs[n] = self._bound_array(n, kind, t, size)
+        if self._native is not None:
+            return self._native.run(inputs, size)  # fresh arrays already
         outs = self._plan.run(inputs, size)
         return _owned(outs, list(inputs.values()))
+
+    # ------------------------------------------------------------------ the llvm backend's code
+    def _native_for_inspection(self):
+        if self._native is None:
+            raise RuntimeError(f"this executable runs with backend={self.backend!r}; compile with backend='llvm' "
+                               "to get native code")
+        if hasattr(self._native, "plan_for"):  # symbolic sizes: the most recently used specialization
+            if not self._native._plans:
+                raise RuntimeError("this graph has symbolic sizes: it is compiled per concrete shape on its "
+                                   "first call; run it once first")
+            return next(reversed(self._native._plans.values()))
+        return self._native
+
+    def llvm_ir(self) -> str:
+        """The optimized LLVM IR of the compiled module (backend='llvm')."""
+        return self._native_for_inspection().llvm_ir()
+
+    def asm(self) -> str:
+        """The host assembly of the compiled module (backend='llvm')."""
+        return self._native_for_inspection().asm()
+
+    @property
+    def kernels(self) -> list:
+        """The native kernels (backend='llvm'): name, fused node ids, ops, domain and compile flags each."""
+        return list(self._native_for_inspection().kernels)
+
+    @property
+    def numpy_nodes(self) -> list:
+        """Nodes that the llvm backend still runs with their numpy kernels (between native segments)."""
+        return self._native_for_inspection().numpy_nodes
 
     def _bound_array(self, n: int, kind: str, t, size: int | None) -> np.ndarray:
         spec = self.graph.specs(n)[0]

@@ -26,26 +26,30 @@ _KERNEL_ERRORS = (IndexError, RuntimeError, TypeError, ValueError, ZeroDivisionE
 
 
 class _Step:
-    __slots__ = ("op", "ins", "attrs", "sym", "cast", "outs", "free", "node", "wrapped")
+    __slots__ = ("op", "ins", "attrs", "sym", "cast", "outs", "free", "node", "wrapped", "control")
 
     def __init__(self, op, ins, attrs, sym, cast, outs, node, wrapped):
         self.op, self.ins, self.attrs, self.sym, self.cast = op, ins, attrs, sym, cast
         self.outs, self.node, self.wrapped = outs, node, wrapped
         self.free = ()
+        # a control-flow op (cond, while_loop): its kernel runs subgraphs and takes size=
+        self.control = bool(op.extra.get("subgraphs"))
 
 
 class Plan:
     """A graph ready to run: ``plan.run({input node: array}, size) -> [output arrays]``.
 
     ``inputs`` lists ``(node, spec)`` for every placeholder and parameter; ``symbolic``
-    tells whether some placeholder has a symbolic size (then ``size`` is required).
+    tells whether some placeholder has a symbolic size (a subgraph of a control-flow node
+    is told so by its graph: ``symbolic=True``); ``needs_size``, whether a run needs ``size``.
     """
 
-    def __init__(self, g: Graph) -> None:
+    def __init__(self, g: Graph, symbolic: bool | None = None) -> None:
         self.graph = g
         slots: dict = {}
         self.inputs: list = []
-        self.symbolic = any(None in g.specs(n)[0].shape for n in g.placeholders())
+        self.symbolic = (any(None in g.specs(n)[0].shape for n in g.placeholders())
+                         if symbolic is None else symbolic)
         in_slots: list = []
         consts: list = []
         steps: list = []
@@ -84,6 +88,9 @@ class Plan:
         self.consts = consts
         self.steps = steps
         self.outputs = outputs
+        self.needs_size = any(st.sym for st in steps) or any(
+            self.symbolic and st.control and any(st.attrs[k].needs_size for k in st.op.extra["subgraphs"])
+            for st in steps)
         self._plan_frees()
 
     def _plan_frees(self) -> None:
@@ -115,7 +122,7 @@ class Plan:
                 arrays = [a if a.dtype == cast else a.astype(cast) for a in arrays]
             attrs = st.attrs if not st.sym or size is None else substitute(st.attrs, st.sym, size)
             try:
-                out = st.op.kernel(*arrays, **attrs)
+                out = st.op.kernel(*arrays, **attrs) if not st.control else st.op.kernel(*arrays, size=size, **attrs)
             except _KERNEL_ERRORS as e:
                 raise self._error(st, arrays, attrs, e) from None
             outs = st.outs

@@ -39,9 +39,10 @@ def graph_of(tensors):
     g = None
     for t in tensors:
         if isinstance(t, SymbolicTensor):
-            if g is None:
-                g = t._graph
-            elif t._graph is not g:
+            tg = t._graph
+            if g is None or encloses(g, tg):
+                g = tg  # a branch of gc.static.cond/while_loop nested in g: the op goes into the branch
+            elif tg is not g and not encloses(tg, g):
                 raise TracingError(f"an op at {user_location()} mixes tensors of two different graphs")
     active = ACTIVE.graph
     if g is None:
@@ -49,15 +50,38 @@ def graph_of(tensors):
             raise TracingError("no graph is being built")  # not reachable through dispatch
         return active
     if active is not None and g is not active:
+        if encloses(g, active):
+            return active  # an outer value used inside a branch: the branch captures it
+        if getattr(g, "closed", False):
+            raise escaped_error(g)
         raise TracingError(f"a symbolic tensor of a gc.static.Graph reached a function traced by gc.compile at "
                            f"{user_location()}: feed its value as an argument instead")
+    if getattr(g, "closed", False):
+        raise escaped_error(g)
     return g
+
+
+def encloses(outer, inner) -> bool:
+    """True when the graph ``inner`` is a branch nested (at any depth) in ``outer``."""
+    p = getattr(inner, "parent", None)
+    while p is not None:
+        if p is outer:
+            return True
+        p = getattr(p, "parent", None)
+    return False
+
+
+def escaped_error(branch) -> TracingError:
+    """A value computed inside a finished branch (of cond/while_loop) reached code outside it."""
+    return TracingError(
+        f"a value computed inside {branch.what} is used outside it at {user_location()}: a branch's values exist "
+        "only inside the branch. Return the value from the function instead (and use what cond/while_loop return).")
 
 
 def apply(op: OpDef, inputs: tuple, attrs: dict):
     """Add ``op`` applied to ``inputs`` to the graph; return its symbolic output(s)."""
     g = graph_of(inputs)
-    syms = [t if isinstance(t, SymbolicTensor) else g.stage_input(t) for t in inputs]
+    syms = [t if isinstance(t, SymbolicTensor) and t._graph is g else g.stage_input(t) for t in inputs]
     if op.infer is None:
         raise TracingError(f"{op.name} has no shape rule, so it cannot be part of a static graph "
                            f"(at {user_location()})")

@@ -27,6 +27,7 @@ tracing raises :class:`TracingError` instead of baking the numbers into the grap
 from __future__ import annotations
 
 import contextlib
+import time
 
 import numpy as np
 
@@ -154,12 +155,16 @@ class Trace:
 
     ``feeds``: (leaf index, placeholder node, kind) per tensor argument ("data", or "grad" for
     the current ``.grad`` of an argument that requires grad); ``outputs``: the result's structure;
-    ``effects``: the write-backs; ``guards``: conditions on eager state the graph assumes.
+    ``effects``: the write-backs; ``guards``: conditions on eager state the graph assumes;
+    ``trace_seconds`` (running the function on symbolic tensors) and ``compile_seconds`` (the
+    passes and the backend's preparation).
     """
 
     def __init__(self, exe: Executable, feeds: list, out_treedef, out_leaves: list, n_results: int,
-                 effects: list, guards: list) -> None:
+                 effects: list, guards: list, trace_seconds: float = 0.0, compile_seconds: float = 0.0) -> None:
         self.executable = exe
+        self.trace_seconds = trace_seconds
+        self.compile_seconds = compile_seconds
         self.feeds = feeds
         self.out_treedef = out_treedef
         self.out_leaves = out_leaves
@@ -247,7 +252,8 @@ class _NoRandom:
         )
 
 
-def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: list, backend: str) -> Trace:
+def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: list, backend: str,
+          fastmath: bool = False) -> Trace:
     """Trace ``fn(*args, **kwargs)`` into a graph and compile it (see the module docstring).
 
     ``names``: a placeholder name per flattened argument; ``captures``: from :func:`capture.captured`."""
@@ -282,6 +288,7 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
             arg_syms.append((i, s, None))
         sym_leaves.append(s)
     sym_args, sym_kwargs = tree.unflatten(treedef, sym_leaves)
+    t0 = time.perf_counter()
     try:
         with _staging_everything(g):
             result = fn(*sym_args, **sym_kwargs)
@@ -295,8 +302,9 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
         raise
     finally:
         g.restore()
-    exe = Executable(g.program(values), g._bound, None, [], backend=backend)
-    return Trace(exe, feeds, out_td, out_leaves, n_results, effects, guards)
+    t1 = time.perf_counter()
+    exe = Executable(g.program(values), g._bound, None, [], backend=backend, fastmath=fastmath)
+    return Trace(exe, feeds, out_td, out_leaves, n_results, effects, guards, t1 - t0, time.perf_counter() - t1)
 
 
 def _tensors_of(label: str, obj):

@@ -1,0 +1,482 @@
+"""The native backend: a graph with static shapes as one LLVM module plus a hybrid run plan.
+
+:class:`NativePlan` prepares an optimized graph (fusion groups assigned by the default
+pipeline, :mod:`graphc.static.passes.fusion`) once:
+
+* every fusion group whose members all have a scalar lowering becomes one kernel
+  (:mod:`.lower`); consecutive kernels form a *segment*, one driver function that calls
+  them in order on preplanned buffers (:mod:`.module`);
+* ``reshape``/``view`` of a contiguous value, ``permute`` and ``expand`` cost nothing:
+  the result is the same buffer read with other strides (an *alias*);
+* **this first version is a hybrid**: every other node (matmul, copying movement, index
+  ops, sort, linalg, scans, opaque and control-flow ops, and groups with an op or dtype the
+  scalar table refuses, e.g. integer division or float16) runs its numpy kernel from
+  Python between two native segments.  Lowering those (BLAS calls for matmul, copies,
+  gathers) so that a whole graph is one native call is the next increment.
+
+Memory: intermediates of native kernels live in one arena allocated once per plan and kept
+between calls; a buffer is reused by a later kernel once its last reader has run (buffers
+a numpy step reads are never reused, since numpy results may be views of them).  Graph
+outputs are fresh arrays each call; large ones come from a small pool that hands an array
+out again only once nothing else references it.  Feeds are checked (shape, dtype) before
+native code runs, and non-contiguous or misaligned feeds are copied first.
+
+Shapes must be static: graphs with symbolic sizes are specialized per concrete size by the
+caller (:mod:`graphc.static.specialize`), which recompiles for each new size.
+"""
+from __future__ import annotations
+
+import ctypes
+import sys
+from typing import Callable
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..ir.graph import Graph, Value
+from ..ops.promotion import compute_dtype, spec_operands
+from ..ops.registry import REGISTRY
+from .lower import BufferRef, InlineConst, contiguous_strides, describe_group
+from .module import NativeModule
+from .scalar import REDUCTIONS, SUPPORTED_DTYPES, Unsupported
+
+__all__ = ["NativePlan", "ALIAS_OPS"]
+
+ALIAS_OPS = frozenset(("reshape", "view", "permute", "expand"))
+_ARENA_ALIGN = 64
+_POOL_MIN_BYTES = 1 << 20     # outputs at least this large are recycled through the pool
+_POOL_PER_OUTPUT = 2
+_KERNEL_ERRORS = (IndexError, RuntimeError, TypeError, ValueError, ZeroDivisionError, NotImplementedError,
+                  np.linalg.LinAlgError)
+
+
+class _Buffer:
+    """A memory region: ``kind`` feed, const, arena, out (fresh per call) or dyn (a numpy result)."""
+
+    __slots__ = ("id", "kind", "dtype", "shape", "nbytes", "slot", "offset", "pinned", "first", "last",
+                 "array", "root", "native_use")
+
+    def __init__(self, bid: int, kind: str, dtype: _dt.DType, shape: tuple, root: Value):
+        self.id, self.kind, self.dtype, self.shape, self.root = bid, kind, dtype, shape, root
+        self.nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        self.slot = None
+        self.offset = 0
+        self.pinned = False
+        self.first = self.last = -1
+        self.array = None
+        self.native_use = False
+
+
+class _NumpyStep:
+    __slots__ = ("node", "op", "ins", "outs", "attrs", "cast", "native_outs", "control")
+
+    def __init__(self, node, op, ins, outs, attrs, cast):
+        self.node, self.op, self.ins, self.outs, self.attrs, self.cast = node, op, ins, outs, attrs, cast
+        self.native_outs = ()   # (out index, slot, spec) of outputs a kernel reads
+        # control flow (cond, while_loop): the kernel runs subgraphs and takes the symbolic size
+        self.control = bool(op.extra.get("subgraphs"))
+
+
+def _storage_dtype(g: Graph, v: Value) -> _dt.DType:
+    """The dtype a value's array holds (a wrapped float leaf keeps float64, like eager's numbers)."""
+    data = g.node(v.node)
+    if data["op"] == "constant" and data.get("value") is not None:
+        return _dt.from_numpy_dtype(data["value"].dtype)
+    spec = data["specs"][v.out]
+    if data["op"] == "placeholder" and data["attrs"].get("wrapped") and spec.dtype.is_floating_point:
+        return _dt.float64
+    return spec.dtype
+
+
+def _is_contiguous(shape: tuple, strides: tuple) -> bool:
+    return all(s == c for d, s, c in zip(shape, strides, contiguous_strides(shape)) if d != 1)
+
+
+def _groups(g: Graph) -> list:
+    """The fusion groups recorded by the pipeline (each op node in exactly one), else fresh ones."""
+    from ..static.passes.fusion import fusion_groups, groups_of  # the pass owns the grouping rules
+
+    ops = set(g.op_nodes())
+    groups = groups_of(g)
+    if groups and {n for gr in groups for n in gr} == ops:
+        return groups
+    return fusion_groups(g)
+
+
+def _address(a: np.ndarray) -> int:
+    if a.flags.writeable and a.nbytes:
+        return ctypes.addressof(ctypes.c_char.from_buffer(a))  # 4x cheaper than a.ctypes.data
+    return a.ctypes.data
+
+
+class NativePlan:
+    """A static-shape graph compiled to native kernels plus numpy steps (see the module docstring).
+
+    ``plan.run({leaf node: array}) -> [output arrays]`` (fresh arrays, never aliasing a feed).
+    ``on_error(node, arrays, attrs, exc)`` turns a numpy step's error into the exception to raise.
+    """
+
+    def __init__(self, g: Graph, fastmath: bool = False, opt_level: int = 3,
+                 on_error: Callable | None = None) -> None:
+        for n in g.placeholders():
+            if None in g.specs(n)[0].shape:
+                raise ValueError("NativePlan needs static shapes: specialize the graph for a concrete size first")
+        self.graph = g
+        self.fastmath = bool(fastmath)
+        self.opt_level = opt_level
+        self._on_error = on_error
+        self._buffers: list = []
+        self._buf_of: dict = {}      # Value -> _Buffer
+        self._layout: dict = {}      # Value -> (offset, strides) in elements
+        self._alias: dict = {}       # Value -> (opdef, attrs, source Value), for numpy materialization
+        self._module = NativeModule(f"graphc_{g.graph_hash()[:12]}")
+        self._build(g)
+
+    # ================================================================== planning
+    def _new_buffer(self, kind: str, v: Value, dtype: _dt.DType, shape: tuple) -> _Buffer:
+        b = _Buffer(len(self._buffers), kind, dtype, shape, v)
+        self._buffers.append(b)
+        self._buf_of[v] = b
+        self._layout[v] = (0, contiguous_strides(shape))
+        return b
+
+    def _build(self, g: Graph) -> None:
+        order = g.topo_order()
+        outputs = g.outputs
+        out_set = set(outputs)
+        self._feeds = []
+        for n in order:
+            op = g.op(n)
+            v = Value(n, 0)
+            if op in ("placeholder", "parameter"):
+                spec = g.specs(n)[0]
+                b = self._new_buffer("feed", v, _storage_dtype(g, v), tuple(spec.shape))
+                self._feeds.append((n, b))
+            elif op == "constant":
+                val = g.value(n)
+                if val is None:
+                    raise ValueError(f"constant %{n} has no value (it was elided in the text form): it cannot run")
+                b = self._new_buffer("const", v, _storage_dtype(g, v), tuple(val.shape))
+                b.array = np.ascontiguousarray(val)
+        steps: list = []        # ("native", KernelInfo, values) | ("numpy", _NumpyStep)
+        kernels_ok = 0
+        for gi, members in enumerate(_groups(g)):
+            if len(members) == 1 and self._try_alias(g, members[0]):
+                continue
+            res = self._try_kernel(g, members, out_set, f"graphc_k{gi}") if self._lowerable(g, members) else None
+            if res is not None:
+                info, values, out_values = res
+                for v in out_values:
+                    spec = g.spec(v)
+                    self._new_buffer("tmp", v, spec.dtype, tuple(spec.shape))
+                steps.append(("native", info, values))
+                kernels_ok += 1
+                continue
+            for m in members:
+                steps.append(("numpy", self._numpy_step(g, m)))
+        self._finish(g, steps, outputs)
+
+    def _lowerable(self, g: Graph, members: list) -> bool:
+        """A cheap first check (the emitter has the last word): known ops on supported dtypes."""
+        from .scalar import LOWER
+
+        for m in members:
+            data = g.node(m)
+            if data.get("opaque") or len(data["specs"]) != 1:
+                return False
+            op = data["op"]
+            if op not in LOWER and op not in REDUCTIONS:
+                return False
+            if data["specs"][0].dtype not in SUPPORTED_DTYPES:
+                return False
+            if any(g.spec(v).dtype not in SUPPORTED_DTYPES for v in g.inputs_of(m)):
+                return False
+        return True
+
+    def _try_alias(self, g: Graph, n: int) -> bool:
+        """A view op that only changes how its input's buffer is read: no step, a new layout."""
+        data = g.node(n)
+        op = data["op"]
+        if op not in ALIAS_OPS or data.get("opaque"):
+            return False
+        (src,) = g.inputs_of(n)
+        b = self._buf_of.get(src)
+        if b is None:
+            return False
+        in_shape = tuple(g.spec(src).shape)
+        out_shape = tuple(data["specs"][0].shape)
+        off, strides = self._layout[src]
+        attrs = data["attrs"]
+        if op in ("reshape", "view"):
+            if not _is_contiguous(in_shape, strides):
+                return False
+            new = contiguous_strides(out_shape)
+        elif op == "permute":
+            new = tuple(strides[d] for d in attrs["dims"])
+        else:  # expand: right-aligned broadcast, stride 0 where the size grows
+            r, s = len(out_shape), len(in_shape)
+            new = tuple(0 if i < r - s or (in_shape[i - (r - s)] == 1 and out_shape[i] != 1)
+                        else strides[i - (r - s)] for i in range(r))
+        v = Value(n, 0)
+        self._buf_of[v] = b
+        self._layout[v] = (off, new)
+        self._alias[v] = (REGISTRY[op], attrs, src)
+        return True
+
+    def _source(self, g: Graph, v: Value):
+        data = g.node(v.node)
+        if data["op"] == "constant" and data["value"].size == 1:
+            return InlineConst(data["value"].reshape(()), _storage_dtype(g, v))
+        b = self._buf_of[v]
+        off, strides = self._layout[v]
+        return BufferRef(b.dtype, off, strides)
+
+    def _try_kernel(self, g: Graph, members: list, out_set: set, name: str):
+        mset = set(members)
+        escapes = {m for m in members
+                   if Value(m, 0) in out_set or any(u not in mset for u in g.users_of(m))}
+        try:
+            desc, in_values, out_values = describe_group(g, members, escapes, lambda v: self._source(g, v), name)
+        except Unsupported:
+            return None
+        info = self._module.add_kernel(desc)
+        if info is None:
+            return None
+        return info, in_values + out_values, out_values
+
+    def _numpy_step(self, g: Graph, n: int) -> _NumpyStep:
+        data = g.node(n)
+        opdef = REGISTRY.get(data["op"])
+        if opdef is None or data.get("opaque"):
+            raise RuntimeError(f"the native backend cannot run %{n} ({data['op']}): it is not a registry op")
+        ins = g.inputs_of(n)
+        cast = None
+        if opdef.promote is not None:
+            cast = compute_dtype(opdef, spec_operands([g.input_spec(v) for v in ins])).np
+        outs = [Value(n, i) for i in range(len(data["specs"]))]
+        for v in outs:
+            spec = g.spec(v)
+            self._new_buffer("dyn", v, spec.dtype, tuple(s if s is not None else 0 for s in spec.shape))
+        return _NumpyStep(n, opdef, ins, outs, data["attrs"], cast)
+
+    # ------------------------------------------------------------------ buffers, arena, segments
+    def _finish(self, g: Graph, steps: list, outputs: list) -> None:
+        # which step reads each buffer last; buffers numpy reads are pinned (never reused)
+        for i, (kind, obj, *rest) in enumerate(steps):
+            if kind == "native":
+                for v in rest[0]:
+                    b = self._buf_of[v]
+                    b.native_use = True
+                    if b.first < 0:
+                        b.first = i  # the kernel's own outputs are first defined here
+                    b.last = max(b.last, i)
+            else:
+                for v in obj.ins:
+                    b = self._buf_of[v]
+                    b.pinned = True
+                    b.last = max(b.last, i)
+        for v in outputs:
+            b = self._buf_of[v]
+            if b.kind == "tmp":
+                b.kind = "out"
+        self._plan_arena(steps)
+        # table slots: every buffer a kernel reads or writes
+        nslots = 0
+        for b in self._buffers:
+            if b.native_use:
+                b.slot = nslots
+                nslots += 1
+        self._table = np.zeros(max(nslots, 1), dtype=np.uint64)
+        self._table_addr = self._table.ctypes.data
+        for b in self._buffers:
+            if b.slot is None:
+                continue
+            if b.kind == "const":
+                self._table[b.slot] = b.array.ctypes.data
+            elif b.kind == "arena":
+                self._table[b.slot] = self._arena_addr + b.offset
+        # segments: runs of consecutive native steps
+        run_steps: list = []
+        calls: list = []
+
+        def flush():
+            if calls:
+                name = f"graphc_segment{len(self._module.segments)}"
+                self._module.add_segment(name, list(calls))
+                run_steps.append(("native", name))
+                calls.clear()
+
+        for kind, obj, *rest in steps:
+            if kind == "native":
+                calls.append((obj, [self._buf_of[v].slot for v in rest[0]]))
+            else:
+                flush()
+                obj.native_outs = tuple((k, self._buf_of[v].slot, g.spec(v)) for k, v in enumerate(obj.outs)
+                                        if self._buf_of[v].native_use)
+                run_steps.append(("numpy", obj))
+        flush()
+        self.kernels = self._module.kernels
+        self.compiled = self._module.compile(fastmath=self.fastmath, opt_level=self.opt_level) \
+            if self._module.kernels else None
+        self._steps = [(k, NativeModule.segment_function(self.compiled, o) if k == "native" else o)
+                       for k, o in run_steps]
+        self._prepare_runtime(g, outputs)
+
+    def _plan_arena(self, steps: list) -> None:
+        """Offsets in one arena for the kernels' intermediates; a buffer is reused after its last reader."""
+        by_first: dict = {}
+        for b in self._buffers:
+            if b.kind == "tmp":
+                b.kind = "arena"
+                by_first.setdefault(b.first, []).append(b)
+        by_last: dict = {}
+        for b in self._buffers:
+            if b.kind == "arena" and not b.pinned:
+                by_last.setdefault(b.last, []).append(b)
+        free: list = []   # (size, offset) blocks
+        top = 0
+        for i in range(len(steps)):
+            for b in by_first.get(i, ()):
+                size = -(-max(b.nbytes, 1) // _ARENA_ALIGN) * _ARENA_ALIGN
+                fit = [blk for blk in free if blk[0] >= size]
+                if fit:
+                    blk = min(fit)
+                    free.remove(blk)
+                    b.offset = blk[1]
+                    if blk[0] > size:
+                        free.append((blk[0] - size, blk[1] + size))
+                else:
+                    b.offset = top
+                    top += size
+            for b in by_last.get(i, ()):
+                free.append((-(-max(b.nbytes, 1) // _ARENA_ALIGN) * _ARENA_ALIGN, b.offset))
+        self.arena_bytes = top
+        # numpy madvises large allocations for huge pages; the arena lives as long as the plan
+        self._arena = np.empty(top + _ARENA_ALIGN, dtype=np.uint8)
+        base = self._arena.ctypes.data
+        self._arena_addr = base + (-base) % _ARENA_ALIGN
+        start = self._arena_addr - base
+        for b in self._buffers:
+            if b.kind == "arena" and b.pinned:
+                raw = self._arena[start + b.offset:start + b.offset + b.nbytes]
+                b.array = raw.view(b.dtype.np).reshape(b.shape)
+
+    def _prepare_runtime(self, g: Graph, outputs: list) -> None:
+        """What each call does, precomputed: feeds to check and place, outputs to allocate."""
+        self._persistent: dict = {}
+        for v, b in self._buf_of.items():
+            if b.root == v and b.array is not None:
+                self._persistent[v] = b.array
+        self._feed_plan = []
+        for n, b in self._feeds:
+            spec = g.specs(n)[0]
+            self._feed_plan.append((n, Value(n, 0), b.slot, tuple(spec.shape), b.dtype.np))
+        self._out_plan = []
+        for b in self._buffers:
+            if b.kind == "out":
+                self._out_plan.append((b.root, b.slot, b.shape, b.dtype.np, [] if b.nbytes >= _POOL_MIN_BYTES else None))
+        self._outputs = list(outputs)
+        self._fresh = [self._buf_of[v].kind == "out" for v in outputs]
+        self._feed_cache: dict = {}
+
+    # ================================================================== running
+    def run(self, inputs: dict, size: int | None = None) -> list:
+        """Output arrays for ``inputs`` ({placeholder or parameter node: array})."""
+        env = dict(self._persistent)
+        table = self._table
+        feed_arrays = []
+        for n, v, slot, shape, npd in self._feed_plan:
+            a = inputs[n]
+            if a.shape != shape or a.dtype != npd:
+                raise RuntimeError(f"native backend: input %{n} must be {npd}{list(shape)}, got "
+                                   f"{a.dtype}{list(a.shape)}")
+            if slot is not None:
+                if not (a.flags.c_contiguous and a.flags.aligned):
+                    a = np.array(a, order="C", copy=True)
+                table[slot] = _address(a)
+            env[v] = a
+            feed_arrays.append(a)
+        for v, slot, shape, npd, pool in self._out_plan:
+            a = _take(pool, shape, npd) if pool is not None else np.empty(shape, npd)
+            env[v] = a
+            if slot is not None:
+                table[slot] = _address(a)
+        for kind, obj in self._steps:
+            if kind == "native":
+                obj(self._table_addr)
+            else:
+                self._run_numpy(obj, env, table, size)
+        return self._owned_outputs(env, feed_arrays)
+
+    def _get(self, env: dict, v: Value) -> np.ndarray:
+        a = env.get(v)
+        if a is None:
+            opdef, attrs, src = self._alias[v]
+            a = env[v] = opdef.kernel(self._get(env, src), **attrs)
+        return a
+
+    def _run_numpy(self, st: _NumpyStep, env: dict, table: np.ndarray, size: int | None) -> None:
+        arrays = [self._get(env, v) for v in st.ins]
+        if st.cast is not None:
+            arrays = [a if a.dtype == st.cast else a.astype(st.cast) for a in arrays]
+        try:
+            out = st.op.kernel(*arrays, **st.attrs) if not st.control else \
+                st.op.kernel(*arrays, size=size, **st.attrs)
+        except _KERNEL_ERRORS as e:
+            if self._on_error is not None:
+                raise self._on_error(st.node, arrays, st.attrs, e) from None
+            raise
+        outs = (out,) if len(st.outs) == 1 else out
+        for v, o in zip(st.outs, outs):
+            env[v] = o if type(o) is np.ndarray else np.asarray(o)
+        for k, slot, spec in st.native_outs:
+            a = env[st.outs[k]]
+            if a.dtype != spec.dtype.np or a.shape != tuple(spec.shape):
+                raise RuntimeError(f"native backend: node %{st.node} ({st.op.name}) gave {a.dtype}{list(a.shape)}, "
+                                   f"its shape rule says {spec.dtype.np}{list(spec.shape)}")
+            if not (a.flags.c_contiguous and a.flags.aligned):
+                a = env[st.outs[k]] = np.array(a, order="C", copy=True)
+            table[slot] = _address(a)
+
+    def _owned_outputs(self, env: dict, feeds: list) -> list:
+        res = []
+        for v, fresh in zip(self._outputs, self._fresh):
+            a = self._get(env, v)
+            if any(a is r for r in res):
+                a = np.array(a, copy=True)
+            elif not fresh and (not a.flags.writeable or any(np.may_share_memory(a, f) for f in feeds)
+                                or np.may_share_memory(a, self._arena)
+                                or any(np.may_share_memory(a, c) for c in self._persistent.values())):
+                a = np.array(a, copy=True)
+            res.append(a)
+        return res
+
+    # ================================================================== inspection
+    def llvm_ir(self) -> str:
+        """The optimized LLVM IR of the whole module ('' when no kernel was generated)."""
+        return self.compiled.llvm_ir() if self.compiled is not None else ""
+
+    def asm(self) -> str:
+        """The host assembly of the module."""
+        return self.compiled.asm() if self.compiled is not None else ""
+
+    def source_ir(self) -> str:
+        """The unoptimized LLVM IR text the module was built from."""
+        return self._module.text()
+
+    @property
+    def numpy_nodes(self) -> list:
+        """The nodes that still run their numpy kernels (the hybrid part of the plan)."""
+        return [o.node for k, o in self._steps if k == "numpy"]
+
+
+def _take(pool: list, shape: tuple, npd) -> np.ndarray:
+    """An array for a large output: a pooled one nobody references any more, else a new one."""
+    for a in pool:
+        # referenced only by the pool list, this loop and getrefcount's argument
+        if sys.getrefcount(a) <= 3:
+            return a
+    a = np.empty(shape, npd)
+    if len(pool) < _POOL_PER_OUTPUT:
+        pool.append(a)
+    return a

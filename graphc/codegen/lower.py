@@ -1,0 +1,390 @@
+"""One fusion group -> one LLVM function with one loop nest over the group's domain.
+
+:func:`describe_group` turns the members of a group (elementwise/``expand`` nodes and at
+most one final reduction, see :mod:`graphc.static.passes.fusion`) into a
+:class:`KernelDesc`: the iteration domain, the memory operands (each with an element
+offset and one stride per domain dim, 0 where it broadcasts or is reduced), and the
+members as a straight-line list of :class:`Instr`.  :func:`emit_kernel` writes the
+function::
+
+    void name(T0* noalias in0, ..., Tk* noalias out0, ...)
+
+* dims of size 1 are dropped and neighbouring dims that every operand walks contiguously
+  are merged, so a contiguous elementwise group is one flat loop the vectorizer widens;
+* each external value is loaded once per element (broadcast inputs have stride 0 and are
+  hoisted by LLVM); size-1 constants are inlined as immediates;
+* each member is lowered by :mod:`graphc.codegen.scalar` after casting its inputs to the
+  op's compute dtype (``graphc.ops.promotion.compute_dtype``, as eager dispatch casts);
+* a final reduction accumulates in the output dtype, in domain order for every output
+  element: in a register over the innermost dim when that dim is reduced, else
+  read-modify-write on the (pre-filled) output, which keeps the inner loop contiguous.
+  No reassociation unless the module is compiled with ``fastmath``; max/min reductions
+  use ``llvm.maximum``/``llvm.minimum``, which LLVM vectorizes without fast-math.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
+
+import numpy as np
+from llvmlite import ir
+
+from .. import dtypes as _dt
+from ..ir.graph import Graph, Value
+from ..ops.promotion import compute_dtype, spec_operands
+from ..ops.registry import REGISTRY
+from . import scalar
+from .scalar import Emitter, Unsupported, Val
+
+__all__ = ["Operand", "Instr", "Reduce", "KernelDesc", "BufferRef", "InlineConst", "describe_group",
+           "emit_kernel", "contiguous_strides"]
+
+_I64 = ir.IntType(64)
+
+
+class BufferRef(NamedTuple):
+    """Where a value lives: storage dtype, element offset and element strides over its own shape."""
+
+    dtype: _dt.DType
+    offset: int
+    strides: tuple
+
+
+class InlineConst(NamedTuple):
+    """A one-element constant inlined as an immediate (``array`` holds its storage dtype)."""
+
+    array: np.ndarray
+    dtype: _dt.DType
+
+
+@dataclass
+class Operand:
+    """One pointer argument: element dtype as stored, offset, one stride per domain dim."""
+
+    dtype: _dt.DType
+    offset: int
+    strides: tuple
+
+
+@dataclass
+class Instr:
+    """One member node: ``op`` on ``args`` (refs: ``("in", k)``, ``("tmp", j)``, ``("const", c)``)."""
+
+    node: int
+    op: str
+    args: list
+    attrs: dict
+    out: _dt.DType
+    promote: _dt.DType | None
+
+
+@dataclass
+class Reduce:
+    """The group's final reduction: op, source ref, output operand (stride 0 on reduced dims)."""
+
+    node: int
+    op: str
+    src: tuple
+    out: Operand
+    out_dtype: _dt.DType
+    acc_dtype: _dt.DType
+
+
+@dataclass
+class KernelDesc:
+    """Everything :func:`emit_kernel` needs; ``inputs``/``outputs`` become the function's arguments."""
+
+    name: str
+    domain: tuple
+    inputs: list
+    instrs: list
+    outputs: list                 # [(instr index, Operand)]
+    reduce: Reduce | None = None
+    nodes: list = field(default_factory=list)
+    counts: list = field(default_factory=list)   # trip counts, set by emit_kernel
+
+    @property
+    def operands(self) -> list:
+        outs = [o for _, o in self.outputs]
+        return self.inputs + outs + ([self.reduce.out] if self.reduce else [])
+
+
+def contiguous_strides(shape: tuple) -> tuple:
+    """C-order element strides of ``shape``."""
+    out, step = [], 1
+    for d in reversed(shape):
+        out.append(step)
+        step *= d
+    return tuple(reversed(out))
+
+
+def _broadcast_strides(shape: tuple, strides: tuple, domain: tuple) -> tuple:
+    """Strides over ``domain`` of a value of ``shape`` that broadcasts to it (right-aligned)."""
+    r, s = len(domain), len(shape)
+    out = []
+    for i in range(r):
+        j = i - (r - s)
+        if j < 0 or shape[j] == 1:
+            out.append(0)
+        elif shape[j] != domain[i]:
+            raise ValueError(f"shape {shape} does not broadcast to {domain}")
+        else:
+            out.append(strides[j])
+    return tuple(out)
+
+
+def _reduced_out_strides(domain: tuple, dims: tuple) -> tuple:
+    out, step = [0] * len(domain), 1
+    for i in range(len(domain) - 1, -1, -1):
+        if i not in dims:
+            out[i] = step
+            step *= domain[i]
+    return tuple(out)
+
+
+def describe_group(g: Graph, members: list, escapes: set, source: Callable[[Value], object],
+                   name: str) -> tuple:
+    """The :class:`KernelDesc` of a fusion group, with its external input values and output values.
+
+    ``escapes``: the members whose value is used outside the group (stored); ``source(v)``
+    gives a :class:`BufferRef` or :class:`InlineConst` for each value the group reads from
+    outside.  Returns ``(desc, input_values, output_values)``, the values in argument order.
+    Raises :class:`Unsupported` when a member is not an elementwise op with a lowering.
+    """
+    member_set = set(members)
+    last = members[-1]
+    red_node = last if g.op(last) in scalar.REDUCTIONS and REGISTRY[g.op(last)].category == "reduction" else None
+    if red_node is not None:
+        domain = tuple(g.spec(g.inputs_of(red_node)[0]).shape)
+    else:
+        domain = tuple(g.specs(last)[0].shape)
+    if any(d is None for d in domain):
+        raise Unsupported("a symbolic size (specialize the graph first)")
+    inputs, in_values, in_index = [], [], {}
+    instrs, tmp_of = [], {}
+
+    def ref(v: Value) -> tuple:
+        if v.node in member_set:
+            return ("tmp", tmp_of[v.node])
+        hit = in_index.get(v)
+        if hit is not None:
+            return hit
+        src = source(v)
+        if isinstance(src, InlineConst):
+            r = ("const", src)
+        else:
+            spec = g.spec(v)
+            strides = _broadcast_strides(tuple(spec.shape), src.strides, domain)
+            inputs.append(Operand(src.dtype, src.offset, strides))
+            in_values.append(v)
+            r = ("in", len(inputs) - 1)
+        in_index[v] = r
+        return r
+
+    reduce = None
+    for n in members:
+        data = g.node(n)
+        op = data["op"]
+        opdef = REGISTRY.get(op)
+        if opdef is None or data.get("opaque") or len(data["specs"]) != 1:
+            raise Unsupported(f"%{n} ({op}) is not a registry op with one output")
+        ins = g.inputs_of(n)
+        args = [ref(v) for v in ins]
+        out_dt = data["specs"][0].dtype
+        if n == red_node:
+            attrs = data["attrs"]
+            dims = tuple(attrs["dim"])
+            if op in ("amax", "amin") and any(domain[d] == 0 for d in dims):
+                raise Unsupported(f"{op} over an empty dim (the kernel raises)")
+            acc = _dt.bool if op in ("all", "any") else out_dt
+            reduce = Reduce(n, op, args[0], Operand(out_dt, 0, _reduced_out_strides(domain, dims)), out_dt, acc)
+            continue
+        if opdef.category != "elementwise" and op not in ("expand", "clone"):
+            raise Unsupported(f"%{n} ({op}) is not elementwise")
+        promote = None
+        if opdef.promote is not None:
+            promote = compute_dtype(opdef, spec_operands([g.input_spec(v) for v in ins]))
+        tmp_of[n] = len(instrs)
+        instrs.append(Instr(n, op, args, dict(data["attrs"]), out_dt, promote))
+    outputs, out_values = [], []
+    for j, ins in enumerate(instrs):
+        if ins.node in escapes:
+            outputs.append((j, Operand(ins.out, 0, contiguous_strides(domain))))
+            out_values.append(Value(ins.node, 0))
+    if reduce is not None:
+        out_values.append(Value(reduce.node, 0))
+    desc = KernelDesc(name, domain, inputs, instrs, outputs, reduce, list(members))
+    return desc, in_values, out_values
+
+
+# ================================================================================ emission
+def _coalesce(domain: tuple, operands: list, reduced: tuple) -> tuple:
+    """(dims, per-operand strides, reduced flags) with size-1 dims dropped and mergeable dims merged."""
+    keep = [i for i, d in enumerate(domain) if d != 1]
+    dims = [domain[i] for i in keep]
+    strides = [[op.strides[i] for i in keep] for op in operands]
+    red = [reduced[i] for i in keep]
+    i = len(dims) - 2
+    while i >= 0:
+        inner = dims[i + 1]
+        if red[i] == red[i + 1] and all(s[i] == s[i + 1] * inner for s in strides):
+            dims[i] *= inner
+            for s in strides:
+                s[i] = s[i + 1]
+                del s[i + 1]
+            del dims[i + 1], red[i + 1]
+        i -= 1
+    return dims, strides, red
+
+
+class _Loops:
+    """Counted loops ``for i in range(n)`` (n > 0 known) in canonical form."""
+
+    def __init__(self, fn: ir.Function, b: ir.IRBuilder):
+        self.fn, self.b = fn, b
+
+    def open(self, tag: str) -> tuple:
+        b = self.b
+        pre = b.block
+        hdr = self.fn.append_basic_block(f"{tag}.body")
+        b.branch(hdr)
+        b.position_at_end(hdr)
+        i = b.phi(_I64, name=f"{tag}.i")
+        i.add_incoming(ir.Constant(_I64, 0), pre)
+        return i, pre, hdr
+
+    def close(self, i, n: ir.Value, tag: str) -> None:
+        b = self.b
+        nxt = b.add(i, ir.Constant(_I64, 1), name=f"{tag}.next", flags=("nuw", "nsw"))
+        i.add_incoming(nxt, b.block)
+        done = self.fn.append_basic_block(f"{tag}.done")
+        b.cbranch(b.icmp_unsigned("<", nxt, n), i.parent, done)
+        b.position_at_end(done)
+
+
+def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
+    """Add the kernel function ``desc.name`` to ``module`` (see the module docstring).
+
+    Besides the pointers the function takes its loop trip counts as ``i64`` arguments (the
+    caller passes ``desc.counts``): constant trip counts would make LLVM fully unroll small
+    loops, which costs much compile time and code size for nothing.
+    """
+    operands = desc.operands
+    red = desc.reduce
+    # the dims the reduction output does not walk (size-1 ones are dropped by _coalesce)
+    red_dims = tuple(s == 0 for s in red.out.strides) if red else (False,) * len(desc.domain)
+    empty = any(d == 0 for d in desc.domain)
+    dims, strides, reduced = ([], [], []) if empty else _coalesce(desc.domain, operands, red_dims)
+    register_acc = red is not None and bool(dims) and reduced[-1]
+    needs_fill = red is not None and (empty or not (register_acc and sum(reduced) == 1))
+    fill_count = _out_count(red, desc.domain) if needs_fill else 0
+    desc.counts = list(dims) + ([fill_count] if needs_fill else [])
+    argtys = [scalar.mem_type(o.dtype).as_pointer() for o in operands] + [_I64] * len(desc.counts)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), argtys), name=desc.name)
+    for a in fn.args[:len(operands)]:
+        a.add_attribute("noalias")
+    fn.attributes.add("nounwind")
+    fn.attributes.add("noinline")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    e = Emitter(b)
+    n_in, n_out = len(desc.inputs), len(desc.outputs)
+    in_ptrs = fn.args[:n_in]
+    out_ptrs = fn.args[n_in:n_in + n_out]
+    red_ptr = fn.args[len(operands) - 1] if red is not None else None
+    counts = fn.args[len(operands):]
+    loops = _Loops(fn, b)
+    if needs_fill and fill_count:
+        _fill_identity(e, loops, red_ptr, red, counts[-1])
+    if empty:
+        b.ret_void()
+        return fn
+    idx = [ir.Constant(_I64, o.offset) for o in operands]
+    red_k = len(operands) - 1
+
+    def body(index: list, acc: Val | None) -> Val | None:
+        loaded = []
+        for k, o in enumerate(desc.inputs):
+            p = b.gep(in_ptrs[k], [index[k]], inbounds=True)
+            loaded.append(e.from_mem(b.load(p), o.dtype))
+        tmps: list = []
+
+        def val(r):
+            kind, x = r
+            if kind == "in":
+                return loaded[x]
+            if kind == "tmp":
+                return tmps[x]
+            return e.const(x.dtype, x.array[()])
+
+        for ins in desc.instrs:
+            args = [val(r) for r in ins.args]
+            if ins.promote is not None:
+                args = [e.cast(a, ins.promote) for a in args]
+            tmps.append(scalar.lower_op(e, ins.op, args, ins.attrs, ins.out))
+        for k, (j, o) in enumerate(desc.outputs):
+            p = b.gep(out_ptrs[k], [index[n_in + k]], inbounds=True)
+            b.store(e.to_mem(e.cast(tmps[j], o.dtype)), p)
+        if red is None:
+            return None
+        x = scalar.reduce_prepare(e, red.op, val(red.src), red.acc_dtype)
+        if acc is not None:
+            return scalar.reduce_combine(e, red.op, acc, x)
+        # read-modify-write on the output element
+        p = b.gep(red_ptr, [index[red_k]], inbounds=True)
+        cur = e.cast(e.from_mem(b.load(p), red.out_dtype), red.acc_dtype)
+        new = scalar.reduce_combine(e, red.op, cur, x)
+        b.store(e.to_mem(e.cast(new, red.out_dtype)), p)
+        return None
+
+    def nest(level: int, index: list) -> None:
+        if level == len(dims):
+            body(index, None)
+            return
+        n = dims[level]
+        inner_acc = register_acc and level == len(dims) - 1
+        if inner_acc:
+            if needs_fill:
+                p0 = b.gep(red_ptr, [index[red_k]], inbounds=True)
+                start = e.cast(e.from_mem(b.load(p0), red.out_dtype), red.acc_dtype)
+            else:
+                start = scalar.reduce_identity(e, red.op, red.acc_dtype)
+        n = counts[level]
+        i, pre, hdr = loops.open(f"l{level}")
+        acc_phi = None
+        if inner_acc:
+            acc_phi = b.phi(scalar.reg_type(red.acc_dtype), name="acc")
+            acc_phi.add_incoming(start.v, pre)
+        sub = []
+        for k, s in enumerate(strides):
+            sub.append(index[k] if s[level] == 0 else
+                       b.add(index[k], b.mul(i, ir.Constant(_I64, s[level]), flags=("nsw",)), flags=("nsw",)))
+        if inner_acc:
+            new = body(sub, Val(acc_phi, red.acc_dtype))
+            acc_phi.add_incoming(new.v, b.block)
+            loops.close(i, n, f"l{level}")
+            p = b.gep(red_ptr, [index[red_k]], inbounds=True)
+            b.store(e.to_mem(e.cast(new, red.out_dtype)), p)
+        else:
+            nest(level + 1, sub)
+            loops.close(i, n, f"l{level}")
+
+    nest(0, idx)
+    b.ret_void()
+    return fn
+
+
+def _out_count(red: Reduce, domain: tuple) -> int:
+    count = 1
+    for d, st in zip(domain, red.out.strides):
+        if st != 0:
+            count *= d
+    return count
+
+
+def _fill_identity(e: Emitter, loops: _Loops, ptr, red: Reduce, count: ir.Value) -> None:
+    """Store the reduction's identity into every element of its (contiguous) output."""
+    b = e.b
+    ident = e.to_mem(e.cast(scalar.reduce_identity(e, red.op, red.acc_dtype), red.out_dtype))
+    i, _, _ = loops.open("fill")
+    b.store(ident, b.gep(ptr, [i], inbounds=True))
+    loops.close(i, count, "fill")

@@ -1,0 +1,107 @@
+"""One LLVM module per compiled graph: every kernel plus the drivers that call them in order.
+
+    >>> nm = NativeModule("graph")
+    >>> k = nm.add_kernel(desc)              # None when a member has no lowering (scalar.Unsupported)
+    >>> nm.add_segment("seg0", [(k, [3, 0, 1])])
+    >>> compiled = nm.compile(fastmath=False)
+    >>> seg = nm.segment_function(compiled, "seg0")   # ctypes: seg(table_address)
+
+A *segment* is ``void seg(i8** table)``: it loads each kernel's pointer arguments from
+fixed slots of a pointer table (filled by the backend: arena slots once, feeds and outputs
+per call) and calls the kernels in order, so no Python runs between them.  Kernels are
+``noinline`` (the module stays small and each kernel keeps its own ``noalias`` arguments);
+the module goes through :func:`graphc.codegen.cache.cached_compile` (memory and disk cache).
+"""
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass, field
+
+from llvmlite import ir
+
+from . import cache, jit
+from .lower import KernelDesc, emit_kernel
+from .scalar import Unsupported, mem_type
+
+__all__ = ["NativeModule", "KernelInfo"]
+
+_I8P = ir.IntType(8).as_pointer()
+_I64 = ir.IntType(64)
+
+
+@dataclass
+class KernelInfo:
+    """What ``Executable.kernels`` lists: the function, its nodes and ops, domain and flags."""
+
+    name: str
+    nodes: list
+    ops: list
+    domain: tuple
+    reduction: str | None
+    flags: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        nodes = ", ".join(f"%{n} {op}" for n, op in zip(self.nodes, self.ops))
+        return f"<kernel {self.name} over {list(self.domain)}: {nodes}>"
+
+
+class NativeModule:
+    """Builds the module: :meth:`add_kernel`, :meth:`add_segment`, then :meth:`compile`."""
+
+    def __init__(self, name: str = "graphc_graph"):
+        self.ir = ir.Module(name=name)
+        self.kernels: list = []
+        self._descs: dict = {}
+        self.segments: list = []
+
+    def add_kernel(self, desc: KernelDesc) -> KernelInfo | None:
+        """Emit ``desc`` as a kernel function; None (module unchanged) if some member has no lowering."""
+        try:
+            emit_kernel(self.ir, desc)
+        except Unsupported:
+            # drop the half-built function; helpers it declared are harmless (unused ones are removed)
+            self.ir.globals.pop(desc.name, None)
+            return None
+        ops = [i.op for i in desc.instrs] + ([desc.reduce.op] if desc.reduce else [])
+        nodes = [i.node for i in desc.instrs] + ([desc.reduce.node] if desc.reduce else [])
+        info = KernelInfo(desc.name, nodes, ops, desc.domain, desc.reduce.op if desc.reduce else None)
+        self.kernels.append(info)
+        self._descs[desc.name] = desc
+        return info
+
+    def add_segment(self, name: str, calls: list) -> None:
+        """A driver ``void name(i8** table)`` calling each ``(kernel, slots)`` in order; ``slots[k]``
+        is the table index of the kernel's k-th pointer argument."""
+        fn = ir.Function(self.ir, ir.FunctionType(ir.VoidType(), [_I8P.as_pointer()]), name=name)
+        fn.attributes.add("nounwind")
+        table = fn.args[0]
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        for kernel, slots in calls:
+            desc = self._descs[kernel.name]
+            kfn = self.ir.globals[kernel.name]
+            args = []
+            for slot, operand in zip(slots, desc.operands):
+                raw = b.load(b.gep(table, [ir.Constant(_I64, slot)], inbounds=True))
+                args.append(b.bitcast(raw, mem_type(operand.dtype).as_pointer()))
+            args.extend(ir.Constant(_I64, n) for n in desc.counts)
+            b.call(kfn, args)
+        b.ret_void()
+        self.segments.append(name)
+
+    def text(self) -> str:
+        """The unoptimized module text (what the cache keys on)."""
+        return str(self.ir)
+
+    def compile(self, fastmath: bool = False, opt_level: int = 3) -> jit.CompiledModule:
+        """Optimize and JIT the module (answered from the compile cache when possible)."""
+        cm = cache.cached_compile(self.text(), opt_level=opt_level, fastmath=fastmath)
+        flags = {"opt_level": opt_level, "fastmath": bool(fastmath), "cpu": cm.flags.target.cpu,
+                 "features": cm.flags.target.features}
+        for k in self.kernels:
+            k.flags = dict(flags)
+        return cm
+
+    @staticmethod
+    def segment_function(cm: jit.CompiledModule, name: str):
+        """The ctypes callable of segment ``name``: ``f(table_address)``."""
+        return cm.get_function(name, None, [ctypes.c_void_p])
