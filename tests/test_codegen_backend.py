@@ -452,17 +452,52 @@ def test_dynamic_batch_sizes_specialize_per_size():
     assert len(per_shape._plans) == 2  # compiled once per concrete size
 
 
-def test_fastmath_lets_sums_vectorize():
-    x = _rand(64, 1000)
-    strict = _compile(lambda t: (t * 2).sum(1), [((64, 1000), gc.float32)], "llvm")
-    fast = _compile(lambda t: (t * 2).sum(1), [((64, 1000), gc.float32)], "llvm", fastmath=True)
-    assert fast.kernels[0].flags["fastmath"] is True
-    want = (x.astype(np.float64) * 2).sum(1)
+@pytest.fixture(scope="module")
+def long_sums():
+    """Float sums/products over long inner dims (the split-lane accumulation), strict and fastmath."""
+    sizes = [31, 32, 33, 47, 1000]
+
+    def fn(*xs):
+        out = []
+        for x in xs:
+            out += [x.sum(-1), (x * 0.01 + 1).prod(-1, keepdim=True), x.sum((0, 2))]
+        return tuple(out)
+
+    specs = [((3, 2, n), dt) for dt in (gc.float32, gc.float64) for n in sizes]
+    xs = [_rand(*shape, dtype=dt.np, seed=i) for i, (shape, dt) in enumerate(specs)]
+    strict = _compile(fn, specs, "llvm")
+    fast = _compile(fn, specs, "llvm", fastmath=True)
+    return fn, xs, strict, fast
+
+
+def test_long_float_reductions_match_eager_strict_and_fast(long_sums):
+    fn, xs, strict, fast = long_sums
+    want = _eager(fn, xs)
     for exe in (strict, fast):
-        np.testing.assert_allclose(exe(x0=x).numpy(), want, rtol=1e-5, atol=1e-4)
-    assert "reassoc" in fast.llvm_ir() and "reassoc" not in strict.llvm_ir()
-    fast_body = _kernel_text(fast.llvm_ir(), fast.kernels[0].name)
-    assert re.search(r"<(8|16) x float>", fast_body)
+        got = exe(**_feeds(xs))
+        assert exe.numpy_nodes == []
+        for g_, w in zip(got, want):
+            tol = 1e-5 if w.dtype is gc.float32 else 1e-12
+            assert_matches(g_, w.numpy(), dtype=w.dtype, rtol=tol, atol=tol)
+    again = strict(**_feeds(xs))
+    for a, b in zip(strict(**_feeds(xs)), again):  # a fixed summation order
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_sums_vectorize_without_fastmath_flags(long_sums):
+    _, _, strict, fast = long_sums
+    assert fast.kernels[0].flags["fastmath"] is True and strict.kernels[0].flags["fastmath"] is False
+    text = strict.llvm_ir()
+    assert "reassoc" not in text and " fast " not in text and "reassoc" in fast.llvm_ir()
+    row_sum = [k for k in strict.kernels if k.reduction == "sum" and k.domain == (3, 2, 1000)][0]
+    assert re.search(r"<(8|16) x float>", _kernel_text(text, row_sum.name))
+
+
+def test_softmax_kernels_vectorize():
+    exe = _compile(lambda t: F.softmax(t, dim=-1), [((64, 512), gc.float32)], "llvm")
+    text = exe.llvm_ir()
+    for k in exe.kernels:
+        assert re.search(r"<(8|16) x float>", _kernel_text(text, k.name)), k
 
 
 def test_inspection_api():
@@ -540,3 +575,88 @@ def test_every_lowered_op_is_a_registry_op():
     from graphc.ops.registry import REGISTRY
 
     assert set(LOWER) <= set(REGISTRY)
+
+
+def test_control_flow_and_zero_dim_constants_run_between_kernels():
+    from graphc.static import cond
+
+    def f(x):
+        return cond(x.sum() > 0, lambda v: {"a": v.exp(), "b": [v + 1, 2]}, lambda v: {"a": -v, "b": [v, 3]}, x)
+
+    cf = gc.compile(f, backend="llvm")
+    for seed in range(3):
+        x = gc.tensor(_rand(4, seed=seed))
+        got, want = cf(x), f(x)
+        assert_matches(got["a"], want["a"].numpy(), rtol=2e-6, atol=1e-7)
+        assert_matches(got["b"][0], want["b"][0].numpy())
+        assert_matches(got["b"][1], np.array(want["b"][1]))  # a 0-d int64 constant stays 0-d
+    exe = cf.traces[0].executable
+    assert [exe.graph.op(n) for n in exe.numpy_nodes] == ["cond"]
+
+
+def _random_program(seed: int):
+    """A random chain of layout changes (permute, reshape, slices, flips), elementwise ops and
+    reductions: aliases, strided reads and numpy steps feeding kernels in many combinations."""
+    import random
+
+    rng = random.Random(seed)
+    steps = [rng.choice(["perm", "exp", "bcast", "sum", "center", "flat", "sign", "slice", "flip", "where", "f64",
+                         "relu", "tanh"]) for _ in range(rng.randint(3, 7))]
+
+    def fn(x, y):
+        t = x
+        for s in steps:
+            if s == "perm" and t.ndim >= 2:
+                t = t.permute(*reversed(range(t.ndim)))
+            elif s == "exp":
+                t = (t * 0.1).exp()
+            elif s == "bcast" and t.ndim:
+                t = t + y[: t.shape[-1]] if t.shape[-1] <= y.shape[0] else t + y[0]
+            elif s == "sum" and t.ndim:
+                t = t.sum(seed % t.ndim)
+            elif s == "center" and t.ndim:
+                t = t - t.amax(-1, keepdim=True)
+            elif s == "flat" and t.ndim >= 2:
+                t = t.reshape(-1)
+            elif s == "sign":
+                t = t * t.sign()
+            elif s == "slice" and t.ndim and t.shape[0] > 1:
+                t = t[1:]
+            elif s == "flip" and t.ndim:
+                t = t.flip(0)
+            elif s == "where":
+                t = gc.where(t > 0, t, t * 0.5)
+            elif s == "f64":
+                t = t.to(gc.float64) * 1.5
+            elif s == "relu":
+                t = t.relu()
+            elif s == "tanh":
+                t = t.tanh() - t
+        return t, t.sum()
+
+    shape = tuple(rng.choice([1, 2, 3, 5]) for _ in range(rng.randint(1, 3)))
+    return fn, shape
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_programs_agree_with_the_interpreter(seed):
+    fn, shape = _random_program(seed)
+    x = _rand(*shape, seed=seed)
+    if seed % 2:
+        x = np.asfortranarray(x)  # a non-contiguous feed
+    y = _rand(5, seed=seed + 1)
+    res = {}
+    for backend in BACKENDS:
+        exe = _compile(fn, [(shape, gc.float32), ((5,), gc.float32)], backend)
+        res[backend] = exe(x0=x, x1=y)
+    for a, b in zip(res["interp"], res["llvm"]):
+        assert_matches(b, a.numpy(), dtype=a.dtype, rtol=1e-5, atol=1e-6)
+
+
+def test_unfused_graphs_run_one_kernel_per_node():
+    g = gc.static.Graph()
+    x = g.placeholder("x", (4, 3), gc.float32)
+    exe = g.compile((x * 2 + 1).exp().sum(1), backend="llvm", optimize=False)
+    assert [k.ops for k in exe.kernels] == [["mul"], ["add"], ["exp"], ["sum"]]
+    v = _rand(4, 3)
+    np.testing.assert_allclose(exe(x=v).numpy(), np.exp(v * 2 + 1).sum(1), rtol=1e-6)

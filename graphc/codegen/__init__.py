@@ -10,3 +10,9 @@ from .jit import CompiledModule, compile_module, host_target
 
 __all__ = ["CompiledModule", "compile_module", "host_target", "KernelCache", "cached_compile",
            "default_cache"]
+
+# the native backend (issue 4): scalar lowering table, group -> kernel, module, run plan
+from .backend import NativePlan  # noqa: E402
+from .module import KernelInfo, NativeModule  # noqa: E402
+
+__all__ += ["NativePlan", "NativeModule", "KernelInfo"]

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import ctypes
 import sys
+import threading
 from typing import Callable
 
 import numpy as np
 
 from .. import dtypes as _dt
-from ..ir.graph import Graph, Value
+from ..ir.graph import STRUCTURAL, Graph, Value
 from ..ops.promotion import compute_dtype, spec_operands
 from ..ops.registry import REGISTRY
 from .lower import BufferRef, InlineConst, contiguous_strides, describe_group
@@ -54,7 +55,7 @@ class _Buffer:
     """A memory region: ``kind`` feed, const, arena, out (fresh per call) or dyn (a numpy result)."""
 
     __slots__ = ("id", "kind", "dtype", "shape", "nbytes", "slot", "offset", "pinned", "first", "last",
-                 "array", "root", "native_use")
+                 "array", "root", "native_use", "numpy_written")
 
     def __init__(self, bid: int, kind: str, dtype: _dt.DType, shape: tuple, root: Value):
         self.id, self.kind, self.dtype, self.shape, self.root = bid, kind, dtype, shape, root
@@ -65,14 +66,17 @@ class _Buffer:
         self.first = self.last = -1
         self.array = None
         self.native_use = False
+        self.numpy_written = False
 
 
 class _NumpyStep:
-    __slots__ = ("node", "op", "ins", "outs", "attrs", "cast", "native_outs", "control")
+    __slots__ = ("node", "op", "ins", "outs", "attrs", "cast", "native_outs", "control", "into")
 
-    def __init__(self, node, op, ins, outs, attrs, cast):
+    def __init__(self, node, op, ins, outs, attrs, cast, into=None):
         self.node, self.op, self.ins, self.outs, self.attrs, self.cast = node, op, ins, outs, attrs, cast
         self.native_outs = ()   # (out index, slot, spec) of outputs a kernel reads
+        # a numpy function writing its one result into the planned buffer (np.matmul(a, b, out=...))
+        self.into = into
         # control flow (cond, while_loop): the kernel runs subgraphs and takes the symbolic size
         self.control = bool(op.extra.get("subgraphs"))
 
@@ -93,14 +97,17 @@ def _is_contiguous(shape: tuple, strides: tuple) -> bool:
 
 
 def _groups(g: Graph) -> list:
-    """The fusion groups recorded by the pipeline (each op node in exactly one), else fresh ones."""
-    from ..static.passes.fusion import fusion_groups, groups_of  # the pass owns the grouping rules
-
-    ops = set(g.op_nodes())
-    groups = groups_of(g)
-    if groups and {n for gr in groups for n in gr} == ops:
-        return groups
-    return fusion_groups(g)
+    """The fusion groups the pipeline recorded (node data ``group``), in group order, members in
+    topological order.  A graph that was not fused (``optimize=False``) runs one node per kernel."""
+    order = g.topo_order()
+    ops = [n for n in order if g.op(n) not in STRUCTURAL]
+    keys = [g.node(n).get("group") for n in ops]
+    if any(k is None for k in keys):
+        return [[n] for n in ops]
+    by: dict = {}
+    for n, k in zip(ops, keys):
+        by.setdefault(k, []).append(n)
+    return [by[k] for k in sorted(by)]
 
 
 def _address(a: np.ndarray) -> int:
@@ -130,6 +137,9 @@ class NativePlan:
         self._layout: dict = {}      # Value -> (offset, strides) in elements
         self._alias: dict = {}       # Value -> (opdef, attrs, source Value), for numpy materialization
         self._module = NativeModule(f"graphc_{g.graph_hash()[:12]}")
+        # one call at a time: the pointer table and the arena belong to the plan (the native code
+        # runs without the GIL, so two threads would otherwise share them)
+        self._lock = threading.Lock()
         self._build(g)
 
     # ================================================================== planning
@@ -157,9 +167,8 @@ class NativePlan:
                 if val is None:
                     raise ValueError(f"constant %{n} has no value (it was elided in the text form): it cannot run")
                 b = self._new_buffer("const", v, _storage_dtype(g, v), tuple(val.shape))
-                b.array = np.ascontiguousarray(val)
+                b.array = val if val.flags.c_contiguous else np.array(val, order="C")  # keeps 0-d arrays 0-d
         steps: list = []        # ("native", KernelInfo, values) | ("numpy", _NumpyStep)
-        kernels_ok = 0
         for gi, members in enumerate(_groups(g)):
             if len(members) == 1 and self._try_alias(g, members[0]):
                 continue
@@ -170,7 +179,6 @@ class NativePlan:
                     spec = g.spec(v)
                     self._new_buffer("tmp", v, spec.dtype, tuple(spec.shape))
                 steps.append(("native", info, values))
-                kernels_ok += 1
                 continue
             for m in members:
                 steps.append(("numpy", self._numpy_step(g, m)))
@@ -254,10 +262,12 @@ class NativePlan:
         if opdef.promote is not None:
             cast = compute_dtype(opdef, spec_operands([g.input_spec(v) for v in ins])).np
         outs = [Value(n, i) for i in range(len(data["specs"]))]
+        into = _planned_numpy_fn(g, n)
         for v in outs:
             spec = g.spec(v)
-            self._new_buffer("dyn", v, spec.dtype, tuple(s if s is not None else 0 for s in spec.shape))
-        return _NumpyStep(n, opdef, ins, outs, data["attrs"], cast)
+            b = self._new_buffer("tmp" if into else "dyn", v, spec.dtype, tuple(spec.shape))
+            b.numpy_written = into is not None
+        return _NumpyStep(n, opdef, ins, outs, data["attrs"], cast, into)
 
     # ------------------------------------------------------------------ buffers, arena, segments
     def _finish(self, g: Graph, steps: list, outputs: list) -> None:
@@ -274,6 +284,10 @@ class NativePlan:
                 for v in obj.ins:
                     b = self._buf_of[v]
                     b.pinned = True
+                    b.last = max(b.last, i)
+                if obj.into is not None:
+                    b = self._buf_of[obj.outs[0]]
+                    b.first = i
                     b.last = max(b.last, i)
         for v in outputs:
             b = self._buf_of[v]
@@ -357,7 +371,7 @@ class NativePlan:
         self._arena_addr = base + (-base) % _ARENA_ALIGN
         start = self._arena_addr - base
         for b in self._buffers:
-            if b.kind == "arena" and b.pinned:
+            if b.kind == "arena" and (b.pinned or b.numpy_written):
                 raw = self._arena[start + b.offset:start + b.offset + b.nbytes]
                 b.array = raw.view(b.dtype.np).reshape(b.shape)
 
@@ -377,11 +391,24 @@ class NativePlan:
                 self._out_plan.append((b.root, b.slot, b.shape, b.dtype.np, [] if b.nbytes >= _POOL_MIN_BYTES else None))
         self._outputs = list(outputs)
         self._fresh = [self._buf_of[v].kind == "out" for v in outputs]
-        self._feed_cache: dict = {}
+        # the common case, kept short: kernels only, each output its own fresh buffer
+        roots = [b[0] for b in self._out_plan]
+        self._simple = (all(k == "native" for k, _ in self._steps) and len(self._steps) <= 1
+                        and self._outputs == roots)
+        if self._simple:
+            self._simple_feeds = [(n, slot, shape, npd) for n, _, slot, shape, npd in self._feed_plan]
+            self._simple_outs = [(slot, shape, npd, pool) for _, slot, shape, npd, pool in self._out_plan]
+            self._segment = self._steps[0][1] if self._steps else None
 
     # ================================================================== running
     def run(self, inputs: dict, size: int | None = None) -> list:
         """Output arrays for ``inputs`` ({placeholder or parameter node: array})."""
+        with self._lock:
+            if self._simple:
+                return self._run_simple(inputs)
+            return self._run(inputs, size)
+
+    def _run(self, inputs: dict, size: int | None) -> list:
         env = dict(self._persistent)
         table = self._table
         feed_arrays = []
@@ -408,6 +435,29 @@ class NativePlan:
                 self._run_numpy(obj, env, table, size)
         return self._owned_outputs(env, feed_arrays)
 
+    def _run_simple(self, inputs: dict) -> list:
+        table = self._table
+        copies = []
+        for n, slot, shape, npd in self._simple_feeds:
+            a = inputs[n]
+            if a.shape != shape or a.dtype != npd:
+                raise RuntimeError(f"native backend: input %{n} must be {npd}{list(shape)}, got "
+                                   f"{a.dtype}{list(a.shape)}")
+            if slot is not None:
+                if not (a.flags.c_contiguous and a.flags.aligned):
+                    a = np.array(a, order="C", copy=True)
+                    copies.append(a)  # alive until the native code has run
+                table[slot] = _address(a)
+        outs = []
+        for slot, shape, npd, pool in self._simple_outs:
+            a = _take(pool, shape, npd) if pool is not None else np.empty(shape, npd)
+            if slot is not None:
+                table[slot] = _address(a)
+            outs.append(a)
+        if self._segment is not None:
+            self._segment(self._table_addr)  # `inputs` and `copies` keep the feeds alive meanwhile
+        return outs
+
     def _get(self, env: dict, v: Value) -> np.ndarray:
         a = env.get(v)
         if a is None:
@@ -420,8 +470,13 @@ class NativePlan:
         if st.cast is not None:
             arrays = [a if a.dtype == st.cast else a.astype(st.cast) for a in arrays]
         try:
-            out = st.op.kernel(*arrays, **st.attrs) if not st.control else \
-                st.op.kernel(*arrays, size=size, **st.attrs)
+            if st.into is not None:
+                out = env[st.outs[0]]
+                st.into(*arrays, out=out)
+            elif st.control:
+                out = st.op.kernel(*arrays, size=size, **st.attrs)
+            else:
+                out = st.op.kernel(*arrays, **st.attrs)
         except _KERNEL_ERRORS as e:
             if self._on_error is not None:
                 raise self._on_error(st.node, arrays, st.attrs, e) from None
@@ -468,6 +523,18 @@ class NativePlan:
     def numpy_nodes(self) -> list:
         """The nodes that still run their numpy kernels (the hybrid part of the plan)."""
         return [o.node for k, o in self._steps if k == "numpy"]
+
+
+def _planned_numpy_fn(g: Graph, n: int):
+    """A numpy function with ``out=`` computing node ``n`` exactly as its kernel does, when there is
+    one: matmul of two float matrices (stacks) of one dtype is ``np.matmul`` (BLAS) into a planned
+    buffer, which spares an allocation (and its page faults) per call."""
+    if g.op(n) != "matmul":
+        return None
+    a, b = (g.spec(v) for v in g.inputs_of(n))
+    if a.dtype is b.dtype and a.dtype in (_dt.float32, _dt.float64) and len(a.shape) >= 2 and len(b.shape) >= 2:
+        return np.matmul
+    return None
 
 
 def _take(pool: list, shape: tuple, npd) -> np.ndarray:

@@ -15,11 +15,15 @@ function::
   hoisted by LLVM); size-1 constants are inlined as immediates;
 * each member is lowered by :mod:`graphc.codegen.scalar` after casting its inputs to the
   op's compute dtype (``graphc.ops.promotion.compute_dtype``, as eager dispatch casts);
-* a final reduction accumulates in the output dtype, in domain order for every output
-  element: in a register over the innermost dim when that dim is reduced, else
-  read-modify-write on the (pre-filled) output, which keeps the inner loop contiguous.
-  No reassociation unless the module is compiled with ``fastmath``; max/min reductions
-  use ``llvm.maximum``/``llvm.minimum``, which LLVM vectorizes without fast-math.
+* a final reduction accumulates in the output dtype: in registers over the innermost dim
+  when that dim is reduced, else read-modify-write on the (pre-filled) output in domain
+  order, which keeps the inner loop contiguous.  A float sum/prod over a long innermost
+  dim uses 16 (float32) or 8 (float64) interleaved partial accumulators combined pairwise
+  at the end: a fixed order (the same on every CPU), more accurate than one running sum,
+  and one the vectorizer can widen without fast-math flags.  Other accumulations run in
+  domain order; max/min use ``llvm.maximum``/``llvm.minimum`` (NaN propagates; LLVM
+  vectorizes them without fast-math).  ``fastmath`` (a module flag) adds ``reassoc
+  contract`` to all float arithmetic of the kernels.
 """
 from __future__ import annotations
 
@@ -278,7 +282,9 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
     register_acc = red is not None and bool(dims) and reduced[-1]
     needs_fill = red is not None and (empty or not (register_acc and sum(reduced) == 1))
     fill_count = _out_count(red, desc.domain) if needs_fill else 0
-    desc.counts = list(dims) + ([fill_count] if needs_fill else [])
+    lanes = _split_lanes(red, dims) if register_acc else 0
+    inner = [dims[-1] // lanes, dims[-1] % lanes] if lanes else list(dims[-1:])
+    desc.counts = list(dims[:-1]) + inner + ([fill_count] if needs_fill else [])
     argtys = [scalar.mem_type(o.dtype).as_pointer() for o in operands] + [_I64] * len(desc.counts)
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), argtys), name=desc.name)
     for a in fn.args[:len(operands)]:
@@ -301,7 +307,9 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
     idx = [ir.Constant(_I64, o.offset) for o in operands]
     red_k = len(operands) - 1
 
-    def body(index: list, acc: Val | None) -> Val | None:
+    def body(index: list, acc) -> Val | None:
+        """One element: loads, members, stores; then the reduction step (``acc`` a Val: combine in
+        registers; None: read-modify-write the output; _ELEMENT: return the prepared element)."""
         loaded = []
         for k, o in enumerate(desc.inputs):
             p = b.gep(in_ptrs[k], [index[k]], inbounds=True)
@@ -327,6 +335,8 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
         if red is None:
             return None
         x = scalar.reduce_prepare(e, red.op, val(red.src), red.acc_dtype)
+        if acc is _ELEMENT:
+            return x
         if acc is not None:
             return scalar.reduce_combine(e, red.op, acc, x)
         # read-modify-write on the output element
@@ -348,6 +358,10 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
                 start = e.cast(e.from_mem(b.load(p0), red.out_dtype), red.acc_dtype)
             else:
                 start = scalar.reduce_identity(e, red.op, red.acc_dtype)
+        if inner_acc and lanes:
+            p = b.gep(red_ptr, [index[red_k]], inbounds=True)
+            b.store(e.to_mem(e.cast(_split_reduce(level, index, start), red.out_dtype)), p)
+            return
         n = counts[level]
         i, pre, hdr = loops.open(f"l{level}")
         acc_phi = None
@@ -368,9 +382,64 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
             nest(level + 1, sub)
             loops.close(i, n, f"l{level}")
 
+    def _split_reduce(level: int, index: list, start: Val) -> Val:
+        """The innermost reduced loop as ``lanes`` interleaved partial accumulators in a local array
+        (lane l takes elements l, l + lanes, ...; the tail goes to lanes 0..), combined pairwise at
+        the end: a fixed order, no fast-math flags, and loops LLVM vectorizes."""
+        ty = scalar.reg_type(red.acc_dtype)
+        with b.goto_entry_block():
+            arr = b.alloca(ir.ArrayType(ty, lanes), name="lanes")
+        ident = scalar.reduce_identity(e, red.op, red.acc_dtype).v
+
+        def slot(lane):
+            return b.gep(arr, [ir.Constant(_I64, 0), lane], inbounds=True)
+
+        for lane in range(lanes):
+            b.store(start.v if lane == 0 else ident, slot(ir.Constant(_I64, lane)))
+
+        def step(sub, lane):
+            x = body(sub, _ELEMENT)
+            p = slot(lane)
+            b.store(scalar.reduce_combine(e, red.op, Val(b.load(p), red.acc_dtype), x).v, p)
+
+        def offset(k, count):
+            st = strides[k][level]
+            return index[k] if st == 0 else b.add(index[k], b.mul(count, ir.Constant(_I64, st), flags=("nsw",)),
+                                                   flags=("nsw",))
+
+        kc = ir.Constant(_I64, lanes)
+        i, _, _ = loops.open(f"l{level}c")          # chunks of `lanes` elements
+        first = b.mul(i, kc, flags=("nsw",))
+        j, _, _ = loops.open(f"l{level}v")          # the lanes of one chunk
+        pos = b.add(first, j, flags=("nsw",))
+        step([offset(k, pos) for k in range(len(strides))], j)
+        loops.close(j, kc, f"l{level}v")
+        loops.close(i, counts[level], f"l{level}c")
+        if dims[level] % lanes:
+            t, _, _ = loops.open(f"l{level}t")      # the tail: one element per lane
+            pos = b.add(b.mul(counts[level], kc, flags=("nsw",)), t, flags=("nsw",))
+            step([offset(k, pos) for k in range(len(strides))], t)
+            loops.close(t, counts[level + 1], f"l{level}t")
+        vals = [Val(b.load(slot(ir.Constant(_I64, lane))), red.acc_dtype) for lane in range(lanes)]
+        while len(vals) > 1:
+            vals = [scalar.reduce_combine(e, red.op, vals[q], vals[q + 1]) for q in range(0, len(vals), 2)]
+        return vals[0]
+
     nest(0, idx)
     b.ret_void()
     return fn
+
+
+_ELEMENT = object()  # body(): return the prepared reduction element
+
+
+def _split_lanes(red: Reduce | None, dims: list) -> int:
+    """How many interleaved partial accumulators a float sum/prod over the innermost dim gets
+    (0: a plain register accumulator).  Fixed per dtype, so results do not depend on the CPU."""
+    if red is None or red.op not in ("sum", "prod") or not red.acc_dtype.is_floating_point:
+        return 0
+    lanes = 16 if red.acc_dtype.itemsize == 4 else 8
+    return lanes if dims[-1] >= 2 * lanes else 0
 
 
 def _out_count(red: Reduce, domain: tuple) -> int:

@@ -58,19 +58,34 @@ def size_args(size: tuple, op: str = "") -> tuple:
     return tuple(out)
 
 
+# Wrapped numbers are immutable (never written, never require grad), so the common ones are shared:
+# ``x * 2`` in a loop then costs a dict lookup, not a new tensor.  Float zeros are not cached
+# (0.0 == -0.0 would merge them); the cache is cleared when it grows past a bound.
+_WRAP_CACHE: dict = {}
+
+
 def wrap(x):
     """A Python number as a wrapped-number tensor (lowest promotion priority)."""
     tx = type(x)
     if tx is float:
-        t = Tensor.__new__(Tensor)
-        _init(t, np.array(x))
-        t._wrapped = True
-        t._dtype = _dt.get_default_dtype()
+        key = (x, _dt._default_float)
+        t = _WRAP_CACHE.get(key) if x != 0 else None
+        if t is None:
+            t = Tensor.__new__(Tensor)
+            _init(t, np.array(x))
+            t._wrapped = True
+            t._dtype = _dt._default_float
+            if x != 0:
+                _remember(key, t)
         return t
     if tx is int and -(2 ** 63) <= x < 2 ** 63:
-        t = Tensor.__new__(Tensor)
-        _init(t, np.array(x, dtype=np.int64))
-        t._wrapped = True
+        key = (x, int)
+        t = _WRAP_CACHE.get(key)
+        if t is None:
+            t = Tensor.__new__(Tensor)
+            _init(t, np.array(x, dtype=np.int64))
+            t._wrapped = True
+            _remember(key, t)
         return t
     if isinstance(x, bool):
         arr = np.array(x)
@@ -88,6 +103,13 @@ def wrap(x):
     if arr.dtype == np.float64 and not isinstance(x, np.generic):
         t._dtype = _dt.get_default_dtype()  # promotes as the default float; value keeps double precision
     return t
+
+
+def _remember(key, t) -> None:
+    if len(_WRAP_CACHE) > 1024:
+        _WRAP_CACHE.clear()
+    t._data.flags.writeable = False
+    _WRAP_CACHE[key] = t
 
 
 def as_tensor_arg(x, op: str = ""):

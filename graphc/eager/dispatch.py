@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..ops.promotion import compute_dtype, priority as _prio
-from ..ops.registry import OpDef, Spec
+from ..ops.registry import _ERR_CV, _IGNORE, OpDef, Spec
 from .grad_mode import GRAD
 from .node import Node
 from .view_tracking import register_view
@@ -98,10 +98,13 @@ def apply(op: OpDef, inputs: tuple, attrs: dict):
             if t._dtype is not d0 or t._wrapped or not d0.is_floating_point:
                 arrays = _promote(op, inputs, arrays)
                 break
+    token = _ERR_CV.set(_IGNORE)  # numpy warnings off, as torch is silent about inf/nan (registry.quiet)
     try:
         out = op.kernel(*arrays, **attrs)
     except (IndexError, RuntimeError, TypeError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as e:
         raise translate_error(op, inputs, attrs, e) from None
+    finally:
+        _ERR_CV.reset(token)
 
     if op.num_outputs == 1:
         res = _make(out)

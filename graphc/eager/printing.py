@@ -24,7 +24,7 @@ def _format_float(x: float, precision: int) -> str:
     if np.isinf(x):
         return "inf" if x > 0 else "-inf"
     if x == int(x) and abs(x) < 1e16:
-        return f"{int(x)}."
+        return f"{x:.0f}."  # keeps the sign of -0.0, as torch prints it
     return f"{x:.{precision}f}"
 
 

@@ -22,6 +22,8 @@ import math
 
 import numpy as np
 
+from .registry import quiet
+
 __all__ = ["erf", "erfc", "erfinv"]
 
 PIECES = [
@@ -196,7 +198,7 @@ def _as_f64(x):
 def erf(x) -> np.ndarray:
     """The error function of each element (float64 math, result in the input's float dtype)."""
     x64, dt = _as_f64(x)
-    with np.errstate(all="ignore"):
+    with quiet():
         small, r = _core(x64)
         out = np.where(small, r, np.copysign(1.0 - r, x64))
     return out.astype(dt, copy=False).reshape(np.shape(x))
@@ -205,7 +207,7 @@ def erf(x) -> np.ndarray:
 def erfc(x) -> np.ndarray:
     """The complementary error function ``1 - erf(x)``, accurate in the far tail."""
     x64, dt = _as_f64(x)
-    with np.errstate(all="ignore"):
+    with quiet():
         small, r = _core(x64)
         out = np.where(small, 1.0 - r, np.where(x64 < 0, 2.0 - r, r))
     return out.astype(dt, copy=False).reshape(np.shape(x))
@@ -218,7 +220,7 @@ _WINITZKI_A = 0.147  # Winitzki's closed-form guess, ~2e-3 relative: a start for
 def erfinv(y) -> np.ndarray:
     """The inverse error function on [-1, 1] (+-inf at +-1, nan outside)."""
     y64, dt = _as_f64(y)
-    with np.errstate(all="ignore"):
+    with quiet():
         ay = np.abs(y64)
         q = 1.0 - ay  # exact where it matters (ay >= 0.5)
         ln = np.log(q * (1.0 + ay))

@@ -18,7 +18,7 @@ from .. import dtypes as _dt
 from .grad_utils import sum_to_shape
 from .pointwise import broadcast_shapes
 from .reduction import expand_reduced, reduced_shape
-from .registry import Spec, op_error, register
+from .registry import quiet, Spec, op_error, register
 
 __all__ = ["LinAlgError", "matmul_shape"]
 
@@ -371,7 +371,7 @@ def _norm_reduce(ax, ord, dim, keepdim):
 
 def _vector_norm(x, ord=2.0, dim=(), keepdim: bool = False):
     check_vector_norm_dtype(_BY_NP[x.dtype])
-    with np.errstate(all="ignore"):
+    with quiet():
         r = _norm_reduce(np.abs(x), ord, dim, keepdim)
     return np.asarray(r, dtype=x.dtype)
 

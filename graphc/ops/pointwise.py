@@ -77,30 +77,10 @@ def _infer(kind: str):
     return infer
 
 
-try:  # numpy's own errstate is ~3 us a call; setting its context variable directly is ~0.2 us
-    from numpy._core._ufunc_config import _extobj_contextvar as _ERR_CV, _make_extobj
-
-    _IGNORE = _make_extobj(all="ignore")
-except ImportError:  # pragma: no cover - other numpy layouts
-    _ERR_CV = None
-
-
 def _quiet(fn):
-    """Run a numpy kernel without floating-point warnings: torch returns inf/nan silently."""
-    if _ERR_CV is None:  # pragma: no cover
-        def kernel(*arrays, **attrs):
-            with np.errstate(all="ignore"):
-                return fn(*arrays, **attrs)
-    else:
-        def kernel(*arrays, **attrs):
-            token = _ERR_CV.set(_IGNORE)
-            try:
-                return fn(*arrays, **attrs)
-            finally:
-                _ERR_CV.reset(token)
-
-    kernel.__name__ = getattr(fn, "__name__", "kernel")
-    return kernel
+    """Kept as a marker of kernels that may overflow: every caller of a kernel (eager dispatch, the
+    interpreter, constant folding) already runs it inside ``registry.quiet``, so nothing is wrapped."""
+    return fn
 
 
 def _dtype_name(a: np.ndarray) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from .registry import Spec, op_error, register
+from .registry import quiet, Spec, op_error, register
 from .sorting import as_1d_if_scalar, index_select_grad, reduced_pair_infer, select_kth
 
 _BY_NP = _dt._BY_NP
@@ -89,7 +89,7 @@ register("sum", "reduction", kernel=_sum, infer=_wide_infer, grad=_sum_grad, sav
 # ----------------------------------------------------------------------------- prod
 def _prod(x, dim, keepdim=False, dtype=None):
     out_dt = _wide_int(_BY_NP[x.dtype], dtype).np
-    with np.errstate(all="ignore"):
+    with quiet():
         return np.multiply.reduce(x, axis=dim, dtype=out_dt, keepdims=keepdim)
 
 
@@ -215,7 +215,7 @@ def _logsumexp(x, dim, keepdim=False):
     # shift by the max for stability; an infinite max shifts by 0 so inf - inf never appears
     m = np.maximum.reduce(x, axis=dim, keepdims=True)
     m = np.where(np.isinf(m), np.zeros((), x.dtype), m)
-    with np.errstate(all="ignore"):
+    with quiet():
         s = np.add.reduce(np.exp(x - m), axis=dim, keepdims=True)
         r = np.log(s) + m
     return (r if keepdim else r.reshape(reduced_shape(x.shape, dim, False))).astype(x.dtype, copy=False)
@@ -284,7 +284,7 @@ register("median_dim", "reduction", kernel=_median_dim, infer=reduced_pair_infer
 def _scan(fn):
     def kernel(x, dim, dtype=None):
         out_dt = _wide_int(_BY_NP[x.dtype], dtype).np
-        with np.errstate(all="ignore"):
+        with quiet():
             return fn(as_1d_if_scalar(x), axis=dim, dtype=out_dt).reshape(x.shape)
 
     return kernel

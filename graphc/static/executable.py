@@ -10,6 +10,7 @@ tensors are read at each call, so updating those tensors needs no recompile.
 """
 from __future__ import annotations
 
+import importlib.util
 import warnings
 
 import numpy as np
@@ -37,9 +38,7 @@ def resolve_backend(name: str) -> str:
     if name == "interp":
         return name
     if name == "llvm":
-        try:
-            import llvmlite  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("llvmlite") is None:
             if not _warned_llvm:
                 _warned_llvm = True
                 warnings.warn("graphc: the 'llvm' backend needs llvmlite, which is not installed; running "

@@ -17,7 +17,7 @@ from ..eager.tensor import Tensor
 from ..ir.graph import Graph
 from ..ir.printer import format_node
 from ..ops.promotion import compute_dtype, spec_operands
-from ..ops.registry import REGISTRY
+from ..ops.registry import REGISTRY, quiet
 from .symsize import find_symbolic, substitute
 
 __all__ = ["Plan", "run_graph"]
@@ -115,6 +115,10 @@ class Plan:
             env[s] = val
         for n, s in self._in_slots:
             env[s] = inputs[n]
+        with quiet():  # numpy's floating-point warnings off, as in eager dispatch
+            return self._run_steps(env, size)
+
+    def _run_steps(self, env: list, size: int | None) -> list:
         for st in self.steps:
             arrays = [env[i] for i in st.ins]
             cast = st.cast

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...ops.promotion import compute_dtype, spec_operands
-from ...ops.registry import OpDef
+from ...ops.registry import call_kernel, OpDef
 
 __all__ = ["kernel_inputs", "run_op"]
 
@@ -30,7 +30,6 @@ def kernel_inputs(op: OpDef, in_specs: list, arrays: list) -> list:
 def run_op(op: OpDef, attrs: dict, in_specs: list, arrays: list) -> tuple:
     """The outputs of ``op`` applied to ``arrays`` (a tuple, one array per output, each a fresh
     array of the output's dtype: kernels may return numpy views or numpy scalars)."""
-    with np.errstate(all="ignore"):
-        out = op.kernel(*kernel_inputs(op, in_specs, arrays), **attrs)
+    out = call_kernel(op, kernel_inputs(op, in_specs, arrays), attrs)
     outs = (out,) if op.num_outputs == 1 else tuple(out)
     return tuple(np.array(o, copy=True) for o in outs)

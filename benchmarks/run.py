@@ -1,0 +1,223 @@
+"""The benchmark table: numpy, graphc eager, graphc interp and graphc llvm on the same workloads.
+
+    python benchmarks/run.py [--repeat 7] [--threads 1] [--quick]
+
+Workloads (see /work/shared/PERFORMANCE.md for the peers' figures):
+
+* W1  ``sigmoid(a*b + c) * tanh(a) - 0.5*c`` on 2**24 float32; GB/s counts the 268 MB the
+  fused kernel must move (three inputs read, one output written);
+* W2  row softmax of a 4096x4096 float32 matrix; GB/s counts one read and one write;
+* W3  one SGD training step of an MLP 784-512-512-10, batch 256 (matmuls run in numpy's BLAS
+  in every graphc variant for now; numpy column: the same step written by hand);
+* W4  the call overhead of a compiled 100-op elementwise chain on an (8, 8) input, in us.
+
+"vs numpy" is numpy's time divided by the row's (above 1: faster than numpy).  All numbers come
+from one run of this script, medians of ``--repeat`` timed calls after a warm-up call, so the
+ratios compare like with like.  The copy row is a large-array ``np.copyto``: the memory
+bandwidth one core reaches here, the ceiling for W1/W2's GB/s.
+
+Environment: this process removes ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` from its own
+environment before numpy loads (they make OpenBLAS pick a slower kernel; the test suite keeps
+them), and pins BLAS to ``--threads`` threads (default 1: the native kernels are single-threaded
+in this first version, so every column runs on one core).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+
+def _configure_env(threads: int) -> None:
+    # must happen before numpy (and its OpenBLAS) is imported
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        os.environ.pop(var, None)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+
+
+def _args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=7, help="timed calls per row (median)")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run, not for reporting)")
+    return ap.parse_args()
+
+
+ARGS = _args() if __name__ == "__main__" else None
+if ARGS is not None:
+    _configure_env(ARGS.threads)
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import graphc as gc  # noqa: E402
+
+F = gc.nn.functional
+
+
+def median_s(fn, repeat: int, inner: int = 1) -> float:
+    """Median seconds of one call of ``fn`` (``inner`` calls per timing, for tiny calls)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        times.append((time.perf_counter() - t0) / inner)
+    return float(np.median(times))
+
+
+# ----------------------------------------------------------------------------- workloads
+def w1(n: int, repeat: int) -> list:
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
+
+    def numpy_w1():
+        return 1.0 / (1.0 + np.exp(-(a * b + c))) * np.tanh(a) - np.float32(0.5) * c
+
+    def graph(x, y, z):
+        return gc.sigmoid(x * y + z) * gc.tanh(x) - 0.5 * z
+
+    ta, tb, tc = gc.tensor(a), gc.tensor(b), gc.tensor(c)
+    rows = [("numpy", median_s(numpy_w1, repeat)),
+            ("graphc eager", median_s(lambda: graph(ta, tb, tc), repeat))]
+    for backend in ("interp", "llvm"):
+        f = gc.compile(graph, backend=backend)
+        rows.append((f"graphc {backend}", median_s(lambda: f(ta, tb, tc), repeat)))
+    return rows
+
+
+def w2(rows_cols: tuple, repeat: int) -> list:
+    x = np.random.default_rng(1).standard_normal(rows_cols).astype(np.float32)
+
+    def numpy_softmax():
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    tx = gc.tensor(x)
+    rows = [("numpy", median_s(numpy_softmax, repeat)),
+            ("graphc eager", median_s(lambda: F.softmax(tx, dim=-1), repeat))]
+    for backend in ("interp", "llvm"):
+        f = gc.compile(lambda t: F.softmax(t, dim=-1), backend=backend)
+        rows.append((f"graphc {backend}", median_s(lambda: f(tx), repeat)))
+    return rows
+
+
+def w3(batch: int, repeat: int) -> list:
+    sizes = (784, 512, 512, 10)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], batch)
+    lr = np.float32(0.01)
+
+    def make_model():
+        gc.manual_seed(0)
+        return gc.nn.Sequential(gc.nn.Linear(sizes[0], sizes[1]), gc.nn.ReLU(), gc.nn.Linear(sizes[1], sizes[2]),
+                                gc.nn.ReLU(), gc.nn.Linear(sizes[2], sizes[3]))
+
+    # numpy by hand: the same step (forward, cross-entropy, backward, SGD)
+    ws = [p.detach().numpy().copy() for p in make_model().parameters()]
+    onehot = np.eye(sizes[-1], dtype=np.float32)[y]
+
+    def numpy_step():
+        w1_, b1, w2_, b2, w3_, b3 = ws
+        h1 = np.maximum(x @ w1_.T + b1, 0)
+        h2 = np.maximum(h1 @ w2_.T + b2, 0)
+        z = h2 @ w3_.T + b3
+        e = np.exp(z - z.max(1, keepdims=True))
+        p = e / e.sum(1, keepdims=True)
+        g3 = (p - onehot) / batch
+        g2 = (g3 @ w3_) * (h2 > 0)
+        g1 = (g2 @ w2_) * (h1 > 0)
+        for w, gw in ((w3_, g3.T @ h2), (b3, g3.sum(0)), (w2_, g2.T @ h1), (b2, g2.sum(0)),
+                      (w1_, g1.T @ x), (b1, g1.sum(0))):
+            w -= lr * gw
+
+    def step_fn(model, opt):
+        def step(xb, yb):
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    tx, ty = gc.tensor(x), gc.tensor(y)
+    rows = [("numpy", median_s(numpy_step, repeat))]
+    model = make_model()
+    eager = step_fn(model, gc.optim.SGD(model.parameters(), lr=float(lr)))
+    rows.append(("graphc eager", median_s(lambda: eager(tx, ty), repeat)))
+    for backend in ("interp", "llvm"):
+        model = make_model()
+        f = gc.compile(step_fn(model, gc.optim.SGD(model.parameters(), lr=float(lr))), backend=backend)
+        rows.append((f"graphc {backend}", median_s(lambda: f(tx, ty), repeat)))
+    return rows
+
+
+def w4(repeat: int) -> list:
+    x = np.random.default_rng(3).standard_normal((8, 8)).astype(np.float32)
+
+    def chain(t):
+        for _ in range(50):  # 100 ops
+            t = t * 1.0001 + 0.5
+        return t
+
+    def numpy_chain():
+        t = x
+        for _ in range(50):
+            t = t * np.float32(1.0001) + np.float32(0.5)
+        return t
+
+    tx = gc.tensor(x)
+    rows = [("numpy", median_s(numpy_chain, repeat, inner=200)),
+            ("graphc eager", median_s(lambda: chain(tx), repeat, inner=50))]
+    for backend in ("interp", "llvm"):
+        f = gc.compile(chain, backend=backend)
+        rows.append((f"graphc {backend}", median_s(lambda: f(tx), repeat, inner=50 if backend == "interp" else 2000)))
+    return rows
+
+
+def copy_bandwidth(nbytes: int, repeat: int) -> float:
+    """GB/s of a large np.copyto (bytes read + bytes written)."""
+    src = np.ones(nbytes // 4, np.float32)
+    dst = np.empty_like(src)
+    return 2 * nbytes / median_s(lambda: np.copyto(dst, src), repeat) / 1e9
+
+
+# ----------------------------------------------------------------------------- the table
+def main() -> None:
+    args = ARGS or _args()
+    repeat = args.repeat
+    n1 = 1 << (20 if args.quick else 24)
+    n2 = (512, 512) if args.quick else (4096, 4096)
+    batch = 32 if args.quick else 256
+    from graphc.codegen import jit
+
+    host = jit.host_target()
+    bw = copy_bandwidth(64 << 20 if not args.quick else 4 << 20, repeat)
+    print(f"graphc benchmarks: cpu {host.cpu}, {os.cpu_count()} logical cpus, BLAS threads {args.threads}, "
+          f"median of {repeat}; OPENBLAS_CORETYPE/L2_SIZE unset in this process")
+    print(f"large-array copy bandwidth: {bw:.1f} GB/s (read + write)\n")
+    table = [
+        (f"W1 sigmoid(a*b+c)*tanh(a)-0.5*c, {n1} f32", w1(n1, repeat), 16 * n1, "ms"),
+        (f"W2 row softmax {n2[0]}x{n2[1]} f32", w2(n2, repeat), 8 * n2[0] * n2[1], "ms"),
+        (f"W3 MLP 784-512-512-10 SGD step, batch {batch}", w3(batch, repeat), None, "ms"),
+        ("W4 call, 100-op chain on (8, 8)", w4(repeat), None, "us"),
+    ]
+    head = f"{'workload':<44} {'implementation':<14} {'time':>10} {'GB/s':>7} {'% copy bw':>9} {'vs numpy':>9}"
+    print(head)
+    print("-" * len(head))
+    for name, rows, traffic, unit in table:
+        base = rows[0][1]
+        for i, (impl, sec) in enumerate(rows):
+            t = sec * (1e3 if unit == "ms" else 1e6)
+            gbs = f"{traffic / sec / 1e9:7.1f}" if traffic else f"{'':>7}"
+            pct = f"{100 * traffic / sec / 1e9 / bw:8.0f}%" if traffic else f"{'':>9}"
+            print(f"{name if i == 0 else '':<44} {impl:<14} {t:>7.2f} {unit} {gbs} {pct} {base / sec:>8.2f}x")
+    print("\nGB/s: the workload's minimal traffic (W1 3 reads + 1 write, W2 1 read + 1 write) over the time.")
+
+
+if __name__ == "__main__":
+    main()
