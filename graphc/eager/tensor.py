@@ -8,6 +8,7 @@ op shares.
 """
 from __future__ import annotations
 
+import warnings
 import weakref
 
 import numpy as np
@@ -160,7 +161,13 @@ class Tensor:
 
     @property
     def grad(self):
-        return self._grad
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self._retains_grad and not self._symbolic:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+                "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.", UserWarning, stacklevel=2)
+        return g
 
     @grad.setter
     def grad(self, value) -> None:
