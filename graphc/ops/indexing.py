@@ -14,7 +14,7 @@ from .. import dtypes as _dt
 from .grad_utils import sum_to_shape
 from .movement import BASIC_INDEX
 from .pointwise import broadcast_shapes
-from .registry import Spec, op_error, register
+from .registry import IndexOutOfBounds, Spec, op_error, register
 
 
 # ----------------------------------------------------------------------------- shared checks
@@ -29,7 +29,7 @@ def check_bounds(index: np.ndarray, size: int, dim: int, op: str, allow_negative
         bad = lo
     else:
         return
-    raise op_error(IndexError, f"{op}(): index {int(bad)} is out of bounds for dimension {dim} with size {size}")
+    raise op_error(IndexOutOfBounds, f"{op}(): index {int(bad)} is out of bounds for dimension {dim} with size {size}")
 
 
 def _along_dim(index: np.ndarray, dim: int) -> tuple:

@@ -164,6 +164,11 @@ def call_kernel(op: OpDef, arrays, attrs: dict):
         _ERR_CV.reset(token)
 
 
+class IndexOutOfBounds(IndexError, RuntimeError):
+    """An index out of range: an IndexError, as Python indexing raises, that is also the
+    RuntimeError torch's gather/scatter raise, so code written for either catches it."""
+
+
 def op_error(cls: type, message: str) -> Exception:
     """An exception a kernel or rule raises on purpose: dispatch passes it through unchanged."""
     e = cls(message)
