@@ -9,7 +9,11 @@ Workloads (see /work/shared/PERFORMANCE.md for the peers' figures):
 * W2  row softmax of a 4096x4096 float32 matrix; GB/s counts one read and one write;
 * W3  one SGD training step of an MLP 784-512-512-10, batch 256 (matmuls run in numpy's BLAS
   in every graphc variant for now; numpy column: the same step written by hand);
-* W4  the call overhead of a compiled 100-op elementwise chain on an (8, 8) input, in us.
+* W4  the call overhead of a compiled 100-op elementwise chain on an (8, 8) input, in us;
+* W5  a 1024x1024 float32 matmul; the GB/s column holds GFLOP/s (2 n**3 flops) for this row;
+* W6  compiling W3's training step with the llvm backend (trace, passes, native code), each
+  in a fresh subprocess: cold with an empty ``GRAPHC_CACHE_DIR`` (a new temporary folder),
+  warm in a second process on the disk cache the first left; "vs numpy" compares with cold.
 
 "vs numpy" is numpy's time divided by the row's (above 1: faster than numpy).  All numbers come
 from one run of this script, medians of ``--repeat`` timed calls after a warm-up call, so the
@@ -25,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -179,6 +185,60 @@ def w4(repeat: int) -> list:
     return rows
 
 
+def w5(n: int, repeat: int) -> list:
+    rng = np.random.default_rng(4)
+    a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+    ta, tb = gc.tensor(a), gc.tensor(b)
+    f = gc.compile(lambda x, y: x @ y, backend="llvm")
+    return [("numpy", median_s(lambda: a @ b, repeat)),
+            ("graphc eager", median_s(lambda: ta @ tb, repeat)),
+            ("graphc llvm", median_s(lambda: f(ta, tb), repeat))]
+
+
+# run in a fresh interpreter: nothing compiled earlier in this process can help it
+_W6_CHILD = r"""
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import graphc as gc
+F = gc.nn.functional
+batch = int(sys.argv[2])
+rng = np.random.default_rng(2)
+x = gc.tensor(rng.standard_normal((batch, 784)).astype(np.float32))
+y = gc.tensor(rng.integers(0, 10, batch))
+gc.manual_seed(0)
+model = gc.nn.Sequential(gc.nn.Linear(784, 512), gc.nn.ReLU(), gc.nn.Linear(512, 512), gc.nn.ReLU(),
+                         gc.nn.Linear(512, 10))
+opt = gc.optim.SGD(model.parameters(), lr=0.01)
+
+def step(xb, yb):
+    loss = F.cross_entropy(model(xb), yb)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+f = gc.compile(step, backend="llvm")
+t0 = time.perf_counter()
+f.trace_for(x, y)
+print(time.perf_counter() - t0)
+"""
+
+
+def w6(batch: int, repeat: int) -> list:
+    """Cold and warm compile seconds of W3's step (medians over ``repeat`` fresh cache folders)."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    cold, warm = [], []
+    for _ in range(max(1, min(repeat, 3))):  # each sample costs two interpreters
+        with tempfile.TemporaryDirectory(prefix="graphc-w6-") as cache_dir:
+            env = dict(os.environ, GRAPHC_CACHE_DIR=cache_dir)
+            for out in (cold, warm):
+                res = subprocess.run([sys.executable, "-c", _W6_CHILD, root, str(batch)], env=env,
+                                     capture_output=True, text=True, check=True)
+                out.append(float(res.stdout.split()[-1]))
+    return [("compile cold", float(np.median(cold))), ("compile warm", float(np.median(warm)))]
+
+
 def copy_bandwidth(nbytes: int, repeat: int) -> float:
     """GB/s of a large np.copyto (bytes read + bytes written)."""
     src = np.ones(nbytes // 4, np.float32)
@@ -193,6 +253,7 @@ def main() -> None:
     n1 = 1 << (20 if args.quick else 24)
     n2 = (512, 512) if args.quick else (4096, 4096)
     batch = 32 if args.quick else 256
+    n5 = 256 if args.quick else 1024
     from graphc.codegen import jit
 
     host = jit.host_target()
@@ -205,6 +266,8 @@ def main() -> None:
         (f"W2 row softmax {n2[0]}x{n2[1]} f32", w2(n2, repeat), 8 * n2[0] * n2[1], "ms"),
         (f"W3 MLP 784-512-512-10 SGD step, batch {batch}", w3(batch, repeat), None, "ms"),
         ("W4 call, 100-op chain on (8, 8)", w4(repeat), None, "us"),
+        (f"W5 matmul {n5}x{n5} f32 (GFLOP/s)", w5(n5, repeat), 2 * n5 ** 3, "ms"),
+        (f"W6 compile W3 step (llvm), batch {batch}", w6(batch, repeat), None, "ms"),
     ]
     head = f"{'workload':<44} {'implementation':<14} {'time':>10} {'GB/s':>7} {'% copy bw':>9} {'vs numpy':>9}"
     print(head)
@@ -214,9 +277,10 @@ def main() -> None:
         for i, (impl, sec) in enumerate(rows):
             t = sec * (1e3 if unit == "ms" else 1e6)
             gbs = f"{traffic / sec / 1e9:7.1f}" if traffic else f"{'':>7}"
-            pct = f"{100 * traffic / sec / 1e9 / bw:8.0f}%" if traffic else f"{'':>9}"
+            pct = f"{100 * traffic / sec / 1e9 / bw:8.0f}%" if traffic and not name.startswith("W5") else f"{'':>9}"
             print(f"{name if i == 0 else '':<44} {impl:<14} {t:>7.2f} {unit} {gbs} {pct} {base / sec:>8.2f}x")
-    print("\nGB/s: the workload's minimal traffic (W1 3 reads + 1 write, W2 1 read + 1 write) over the time.")
+    print("\nGB/s: the workload's minimal traffic (W1 3 reads + 1 write, W2 1 read + 1 write) over the time; "
+          "W5's column is GFLOP/s (2 n**3 flops over the time); W6's ratio is cold over warm.")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from .eager.functions.indexing import *  # noqa: F401,F403
 from .eager.functions.linalg import *  # noqa: F401,F403
 from .eager.functions.creation import *  # noqa: F401,F403
 from .eager.functions.sorting import *  # noqa: F401,F403
+from .eager.functions.extra import *  # noqa: F401,F403
 from .eager.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from . import autograd  # noqa: F401
 from . import nn, optim, utils  # noqa: F401

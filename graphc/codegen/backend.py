@@ -8,10 +8,14 @@ pipeline, :mod:`graphc.static.passes.fusion`) once:
   them in order on preplanned buffers (:mod:`.module`);
 * ``reshape``/``view`` of a contiguous value, ``permute`` and ``expand`` cost nothing:
   the result is the same buffer read with other strides (an *alias*);
-* **this first version is a hybrid**: every other node (matmul, copying movement, index
+* a float32/float64 ``matmul`` is a cblas ``?gemm`` call inside the segment (:mod:`.blas`,
+  numpy's own OpenBLAS found at run time), so the kernel that follows (bias, activation)
+  runs right after it with no Python between; integer, empty or oddly strided matmuls, or
+  no BLAS found, fall back to ``np.matmul`` into the planned buffer;
+* **this version is a hybrid**: every other node (copying movement, index
   ops, sort, linalg, scans, opaque and control-flow ops, and groups with an op or dtype the
   scalar table refuses, e.g. integer division or float16) runs its numpy kernel from
-  Python between two native segments.  Lowering those (BLAS calls for matmul, copies,
+  Python between two native segments.  Lowering those (copies,
   gathers) so that a whole graph is one native call is the next increment.
 
 Memory: intermediates of native kernels live in one arena allocated once per plan and kept
@@ -37,6 +41,7 @@ from .. import dtypes as _dt
 from ..ir.graph import STRUCTURAL, Graph, Value
 from ..ops.promotion import compute_dtype, spec_operands
 from ..ops.registry import REGISTRY
+from .blas import gemm_address, plan_gemm
 from .lower import BufferRef, InlineConst, contiguous_strides, describe_group
 from .module import NativeModule
 from .scalar import REDUCTIONS, SUPPORTED_DTYPES, Unsupported
@@ -136,6 +141,7 @@ class NativePlan:
         self._buf_of: dict = {}      # Value -> _Buffer
         self._layout: dict = {}      # Value -> (offset, strides) in elements
         self._alias: dict = {}       # Value -> (opdef, attrs, source Value), for numpy materialization
+        self.gemms: list = []        # GemmCall per matmul run as a BLAS call from native code
         self._module = NativeModule(f"graphc_{g.graph_hash()[:12]}")
         # one call at a time: the pointer table and the arena belong to the plan (the native code
         # runs without the GIL, so two threads would otherwise share them)
@@ -171,6 +177,10 @@ class NativePlan:
         steps: list = []        # ("native", KernelInfo, values) | ("numpy", _NumpyStep)
         for gi, members in enumerate(_groups(g)):
             if len(members) == 1 and self._try_alias(g, members[0]):
+                continue
+            gemm = self._try_gemm(g, members[0]) if len(members) == 1 else None
+            if gemm is not None:
+                steps.append(("native", gemm[0], gemm[1]))
                 continue
             res = self._try_kernel(g, members, out_set, f"graphc_k{gi}") if self._lowerable(g, members) else None
             if res is not None:
@@ -230,6 +240,27 @@ class NativePlan:
         self._layout[v] = (off, new)
         self._alias[v] = (REGISTRY[op], attrs, src)
         return True
+
+    def _try_gemm(self, g: Graph, n: int):
+        """A float matmul as a cblas call inside a segment (blas.py): (GemmCall, [a, b, out]) or None."""
+        data = g.node(n)
+        if data["op"] != "matmul" or data.get("opaque") or len(data["specs"]) != 1:
+            return None
+        spec = data["specs"][0]
+        ins = g.inputs_of(n)
+        bufs = [self._buf_of.get(v) for v in ins]
+        if any(b is None or b.dtype is not spec.dtype or g.spec(v).dtype is not spec.dtype
+               for b, v in zip(bufs, ins)):
+            return None
+        a, b = ins
+        call = plan_gemm(n, spec.dtype, tuple(g.spec(a).shape), self._layout[a], tuple(g.spec(b).shape),
+                         self._layout[b], tuple(spec.shape))
+        if call is None:
+            return None
+        out = Value(n, 0)
+        self._new_buffer("tmp", out, spec.dtype, tuple(spec.shape))
+        self.gemms.append(call)
+        return call, [a, b, out]
 
     def _source(self, g: Graph, v: Value):
         data = g.node(v.node)
@@ -300,6 +331,9 @@ class NativePlan:
             if b.native_use:
                 b.slot = nslots
                 nslots += 1
+        for call in self.gemms:   # each BLAS call reads its function's address from the table
+            call.fn_slot = nslots
+            nslots += 1
         self._table = np.zeros(max(nslots, 1), dtype=np.uint64)
         self._table_addr = self._table.ctypes.data
         for b in self._buffers:
@@ -309,6 +343,8 @@ class NativePlan:
                 self._table[b.slot] = b.array.ctypes.data
             elif b.kind == "arena":
                 self._table[b.slot] = self._arena_addr + b.offset
+        for call in self.gemms:
+            self._table[call.fn_slot] = gemm_address(call.dtype)
         # segments: runs of consecutive native steps
         run_steps: list = []
         calls: list = []
@@ -331,7 +367,7 @@ class NativePlan:
         flush()
         self.kernels = self._module.kernels
         self.compiled = self._module.compile(fastmath=self.fastmath, opt_level=self.opt_level) \
-            if self._module.kernels else None
+            if self._module.segments else None
         self._steps = [(k, NativeModule.segment_function(self.compiled, o) if k == "native" else o)
                        for k, o in run_steps]
         self._prepare_runtime(g, outputs)
@@ -405,7 +441,16 @@ class NativePlan:
         """Output arrays for ``inputs`` ({placeholder or parameter node: array})."""
         with self._lock:
             if self._simple:
-                return self._run_simple(inputs)
+                return self._run_simple(inputs, True)
+            return self._run(inputs, size)
+
+    def run_checked(self, inputs: dict, size: int | None = None) -> list:
+        """:meth:`run` for inputs whose shapes and dtypes the caller has checked already
+        (``Executable`` checks feeds and parameters against their specs): the simple path skips
+        checking them again.  Non-contiguous or misaligned inputs are still copied."""
+        with self._lock:
+            if self._simple:
+                return self._run_simple(inputs, False)
             return self._run(inputs, size)
 
     def _run(self, inputs: dict, size: int | None) -> list:
@@ -435,12 +480,12 @@ class NativePlan:
                 self._run_numpy(obj, env, table, size)
         return self._owned_outputs(env, feed_arrays)
 
-    def _run_simple(self, inputs: dict) -> list:
+    def _run_simple(self, inputs: dict, check: bool) -> list:
         table = self._table
         copies = []
         for n, slot, shape, npd in self._simple_feeds:
             a = inputs[n]
-            if a.shape != shape or a.dtype != npd:
+            if check and (a.shape != shape or a.dtype != npd):
                 raise RuntimeError(f"native backend: input %{n} must be {npd}{list(shape)}, got "
                                    f"{a.dtype}{list(a.shape)}")
             if slot is not None:

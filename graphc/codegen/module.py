@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from llvmlite import ir
 
 from . import cache, jit
+from .blas import GemmCall, emit_gemm
 from .lower import KernelDesc, emit_kernel
 from .scalar import Unsupported, mem_type
 
@@ -77,6 +78,9 @@ class NativeModule:
         table = fn.args[0]
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         for kernel, slots in calls:
+            if isinstance(kernel, GemmCall):   # a BLAS call (blas.py): the function comes from the table
+                emit_gemm(b, table, kernel, slots)
+                continue
             desc = self._descs[kernel.name]
             kfn = self.ir.globals[kernel.name]
             args = []

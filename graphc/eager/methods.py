@@ -12,11 +12,11 @@ import numpy as np
 
 from . import dispatch as _dispatch
 from . import functions as _functions_pkg  # noqa: F401
-from .functions import basic, creation, indexing, linalg, pointwise, reduction, shape, sorting, views
+from .functions import basic, creation, extra, indexing, linalg, pointwise, reduction, shape, sorting, views
 from .grad_mode import GRAD
 from .tensor import Tensor
 
-MODULES = [pointwise, reduction, views, basic, shape, indexing, linalg, creation, sorting]
+MODULES = [pointwise, reduction, views, basic, shape, indexing, linalg, creation, sorting, extra]
 
 
 def _method(fn):

@@ -34,6 +34,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..eager.tensor import Tensor
 from . import capture, tree
 from .executable import BACKENDS
 from .trace import Trace, trace, tracing_active
@@ -41,6 +42,7 @@ from .trace import Trace, trace, tracing_active
 __all__ = ["compile", "CompiledFunction", "RecompileWarning", "TraceRecord"]
 
 DEFAULT_CACHE_SIZE = 8
+_FAST_ENTRIES = 64  # fast-path keys kept per function (dynamic=True makes one per batch size)
 
 
 class RecompileWarning(UserWarning):
@@ -93,6 +95,11 @@ class CompiledFunction:
         self.history: list = []
         self._cache: list = []  # [(key, Trace)], least recently used first
         self._warned_full = False
+        self._probe = capture.CaptureProbe(fn)
+        # calls with only plain tensor arguments, to a function that captures nothing: the
+        # arguments' (shape, dtype, requires_grad, grad is None) determine the full key, so
+        # that tuple finds the Trace without building labels and the key
+        self._fast: dict = {}
 
     def __repr__(self) -> str:
         name = getattr(self.fn, "__qualname__", type(self.fn).__name__)
@@ -109,8 +116,27 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if _disabled() or tracing_active():
             return self.fn(*args, **kwargs)  # eager; or inlined into the trace that is running
+        fast = None if kwargs else _fast_key(args)
+        if fast is not None:
+            t = self._fast.get(fast)
+            if t is not None and not self._probe() and (not t.guards or t.failed_guard() is None):
+                if self._cache[-1][1] is not t:
+                    self._touch(t)
+                return t.run(list(args))
         leaves, treedef = tree.flatten((args, kwargs))
-        return self._entry(args, kwargs, leaves, treedef).run(leaves)
+        t = self._entry(args, kwargs, leaves, treedef)
+        if fast is not None and not self._probe():
+            if len(self._fast) >= _FAST_ENTRIES:
+                self._fast.clear()
+            self._fast[fast] = t
+        return t.run(leaves)
+
+    def _touch(self, t: Trace) -> None:
+        """Make ``t`` the most recently used cached trace."""
+        for i in range(len(self._cache) - 1, -1, -1):
+            if self._cache[i][1] is t:
+                self._cache.append(self._cache.pop(i))
+                return
 
     def trace_for(self, *args, **kwargs) -> Trace:
         """The cached trace a call with these arguments would run, tracing now if there is none;
@@ -122,7 +148,7 @@ class CompiledFunction:
 
     def _entry(self, args: tuple, kwargs: dict, leaves: list, treedef) -> Trace:
         labels = _labels(args, kwargs)
-        captures = capture.captured(self.fn)
+        captures = self._probe()
         key = capture.signature(labels, leaves, treedef, self.dynamic, captures)
         entry, reason = self._lookup(key)
         if entry is None:
@@ -156,7 +182,8 @@ class CompiledFunction:
         self.history.append(TraceRecord(reason, t.trace_seconds, t.compile_seconds, len(t.graph)))
         self._cache.append((key, t))
         if len(self._cache) > self.cache_size:
-            self._cache.pop(0)
+            _, dropped = self._cache.pop(0)
+            self._fast = {k: v for k, v in self._fast.items() if v is not dropped}
             if not self._warned_full:
                 self._warned_full = True
                 name = getattr(self.fn, "__qualname__", type(self.fn).__name__)
@@ -183,8 +210,28 @@ def compile(fn: Callable | None = None, *, backend: str = "interp", dynamic: boo
     return CompiledFunction(fn, backend=backend, dynamic=dynamic, cache_size=cache_size, fastmath=fastmath)
 
 
+_ENV_DATA = getattr(os.environ, "_data", None)  # os.environ's own dict: a lookup without encoding the name
+_ENV_KEY = os.environ.encodekey("GRAPHC_DISABLE_COMPILE") if hasattr(os.environ, "encodekey") else None
+
+
 def _disabled() -> bool:
+    if _ENV_DATA is not None and _ENV_KEY is not None and _ENV_KEY not in _ENV_DATA:
+        return False  # the common case, checked on every call
     return os.environ.get("GRAPHC_DISABLE_COMPILE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _fast_key(args: tuple) -> tuple | None:
+    """The arguments' (shape, dtype, requires_grad, grad is None) when all are plain eager tensors, else None.
+
+    Finer than :func:`capture.signature`'s entries for them (it also tells ``.grad`` apart when
+    requires_grad is False, and keeps the leading dim under dynamic=True), so equal fast keys mean
+    equal signatures for a function that captures nothing."""
+    key = []
+    for a in args:
+        if type(a) is not Tensor:
+            return None
+        key.append((a._data.shape, a._dtype, a._requires_grad, a._grad is None))
+    return tuple(key)
 
 
 def _labels(args: tuple, kwargs: dict) -> list:

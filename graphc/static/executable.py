@@ -103,6 +103,8 @@ class Executable:
         self.graph, self.passes = optimize_graph(graph) if optimize else (graph, [])
         self._plan = Plan(self.graph)
         self._native = _native_plan(self.graph, self._plan, self.fastmath) if self.backend == "llvm" else None
+        # run_arrays' inputs are checked against their specs already: a NativePlan need not check again
+        self._native_run = None if self._native is None else getattr(self._native, "run_checked", self._native.run)
         self._bound = {n: src for n, src in bound.items() if n in self.graph}
         self._feeds = [(graph.name(n), n, graph.specs(n)[0]) for n in graph.placeholders() if n not in bound]
         self._feed_names = {name for name, _, _ in self._feeds}
@@ -149,12 +151,12 @@ class Executable:
 
     def run_arrays(self, feeds: dict) -> list:
         """Output arrays for checked feeds ({placeholder node: array}); bound parameters are read now."""
-        inputs = dict(feeds)
+        inputs = dict(feeds) if self._bound else feeds  # never add to the caller's dict
         size = self._symbolic_size(feeds) if self._needs_size else None
         for n, (kind, t) in self._bound.items():
             inputs[n] = self._bound_array(n, kind, t, size)
-        if self._native is not None:
-            return self._native.run(inputs, size)  # fresh arrays already
+        if self._native_run is not None:
+            return self._native_run(inputs, size)  # fresh arrays already
         outs = self._plan.run(inputs, size)
         return _owned(outs, list(inputs.values()))
 

@@ -37,7 +37,7 @@ from . import tree
 from .builder import Graph
 from .capture import is_module, is_optimizer
 from .errors import TracingError, user_location
-from .executable import Executable
+from .executable import Executable, as_feed_array
 from .staging import ACTIVE
 from .symbolic import SymbolicTensor, meta_array
 
@@ -171,6 +171,11 @@ class Trace:
         self.n_results = n_results
         self.effects = effects
         self.guards = guards
+        # the signature fixes the arguments' shapes and dtypes, not those of their .grad: checked per call
+        specs = {n: (name, spec) for name, n, spec in exe._feeds}
+        self._grad_feeds = [(i,) + specs[node] for i, node, kind in feeds if kind == "grad" and node in specs]
+        # the result is one tensor: no structure to rebuild
+        self._single = out_treedef is None and n_results == 1 and isinstance(out_leaves[0], Tensor)
 
     @property
     def graph(self):
@@ -187,9 +192,14 @@ class Trace:
     def run(self, leaves: list):
         """Run on the flattened arguments; apply the effects; return the result structure."""
         # the cache key matched: shapes and dtypes are the traced ones
+        for i, name, spec in self._grad_feeds:
+            as_feed_array(name, leaves[i]._grad._data, spec)
         feeds = {node: leaves[i]._data if kind == "data" else leaves[i]._grad._data for i, node, kind in self.feeds}
         outs = self.executable.run_arrays(feeds)
-        self.write_back(outs, leaves)
+        if self.effects:
+            self.write_back(outs, leaves)
+        if self._single:
+            return Tensor._make(outs[0])
         results = iter([Tensor._make(a) for a in outs[:self.n_results]])
         return tree.unflatten(self.out_treedef,
                               [next(results) if isinstance(x, Tensor) else x for x in self.out_leaves])
