@@ -7,8 +7,8 @@ Workloads (see /work/shared/PERFORMANCE.md for the peers' figures):
 * W1  ``sigmoid(a*b + c) * tanh(a) - 0.5*c`` on 2**24 float32; GB/s counts the 268 MB the
   fused kernel must move (three inputs read, one output written);
 * W2  row softmax of a 4096x4096 float32 matrix; GB/s counts one read and one write;
-* W3  one SGD training step of an MLP 784-512-512-10, batch 256 (matmuls run in numpy's BLAS
-  in every graphc variant for now; numpy column: the same step written by hand);
+* W3  one SGD training step of an MLP 784-512-512-10, batch 256 (eager and interp call numpy's
+  BLAS; llvm calls the same gemm from native code; numpy column: the same step written by hand);
 * W4  the call overhead of a compiled 100-op elementwise chain on an (8, 8) input, in us;
 * W5  a 1024x1024 float32 matmul; the GB/s column holds GFLOP/s (2 n**3 flops) for this row;
 * W6  compiling W3's training step with the llvm backend (trace, passes, native code), each
