@@ -399,3 +399,142 @@ def test_unfold_errors_and_0d():
         gc.arange(7.0).unfold(0, 8, 2)
     with pytest.raises(RuntimeError, match="step"):
         gc.arange(7.0).unfold(0, 3, 0)
+
+
+# ------------------------------------------------------------------ data-dependent primitives
+def _np_cum_extreme(a, axis, better):
+    a = np.moveaxis(a, axis, -1)
+    vals, idx = np.empty_like(a), np.zeros(a.shape, dtype=np.int64)
+    for pos in np.ndindex(a.shape[:-1]):
+        best, bi = None, 0
+        for j, v in enumerate(a[pos]):
+            if best is None or np.isnan(v) or (not np.isnan(best) and better(v, best)):
+                best, bi = v, j
+            vals[pos + (j,)], idx[pos + (j,)] = best, bi
+    return np.moveaxis(vals, -1, axis), np.moveaxis(idx, -1, axis)
+
+
+@pytest.mark.parametrize("name,better", [("cummax", np.greater_equal), ("cummin", np.less_equal)])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cummax_cummin(name, better, dim):
+    a = np.array([[1.0, 3.0, 3.0, np.nan, 2.0], [5.0, -1.0, 5.0, 0.0, -1.0], [2.0, 2.0, 2.0, 2.0, 2.0]])
+    want_v, want_i = _np_cum_extreme(a, dim, better)
+    r = getattr(gc, name)(gc.tensor(a), dim)
+    assert_matches(r.values, want_v)
+    assert_matches(r.indices, want_i)
+    v, i = getattr(gc.tensor(a[:2, :3].astype(np.int32)), name)(dim)
+    wv, wi = _np_cum_extreme(a[:2, :3].astype(np.int32), dim, better)
+    assert_matches(v, wv)
+    assert_matches(i, wi)
+    check_grad(lambda t: getattr(gc, name)(t, dim).values, rand64(3, 4))
+
+
+def test_cummax_0d_and_empty():
+    v, i = gc.cummax(gc.tensor(2.0), 0)
+    assert_matches(v, np.array(2.0, dtype=np.float32))
+    assert_matches(i, np.array(0))
+    v, i = gc.cummin(gc.ones(0, 3), 0)
+    assert v.shape == (0, 3) and i.dtype == gc.int64
+    with pytest.raises(IndexError):
+        gc.cummax(gc.ones(2), 1)
+
+
+@pytest.mark.parametrize("data", [[3, 1, 2, 3, 1], [[1.0, 2.0], [1.0, -2.0]], [], 7])
+def test_unique(data):
+    a = np.array(data, dtype=np.float64 if np.asarray(data).dtype.kind == "f" else np.int64)
+    vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True)
+    x = gc.tensor(a)
+    assert_matches(gc.unique(x), vals)
+    u, i, c = x.unique(return_inverse=True, return_counts=True)
+    assert_matches(u, vals)
+    assert_matches(i, inv.reshape(a.shape).astype(np.int64))
+    assert_matches(c, counts.astype(np.int64))
+    u, c = gc.unique(x, return_counts=True)
+    assert_matches(c, counts.astype(np.int64))
+
+
+def test_unique_nan_and_dim():
+    u, c = gc.unique(gc.tensor([1.0, np.nan, np.nan]), return_counts=True)
+    assert_matches(u, np.array([1.0, np.nan, np.nan], dtype=np.float32))
+    assert_matches(c, np.array([1, 1, 1]))
+    with pytest.raises(NotImplementedError):
+        gc.unique(gc.ones(2, 2), dim=0)
+
+
+def test_bincount():
+    a = np.array([1, 3, 1, 0, 5])
+    assert_matches(gc.bincount(gc.tensor(a)), np.bincount(a))
+    assert_matches(gc.tensor(a).bincount(minlength=8), np.bincount(a, minlength=8))
+    w = np.array([0.5, 1.0, 1.5, 2.0, -1.0])
+    assert_matches(gc.bincount(gc.tensor(a), gc.tensor(w, dtype=gc.float32)), np.bincount(a, w).astype(np.float32))
+    assert_matches(gc.bincount(gc.tensor(a), gc.tensor(w)), np.bincount(a, w))
+    assert_matches(gc.bincount(gc.tensor(a), gc.tensor([1, 2, 3, 4, 5], dtype=gc.int32)),
+                   np.bincount(a, [1, 2, 3, 4, 5]).astype(np.float64))
+    assert_matches(gc.bincount(gc.tensor(np.zeros(0, dtype=np.int64)), minlength=3), np.zeros(3, dtype=np.int64))
+    assert_matches(gc.bincount(gc.tensor(a, dtype=gc.uint8)), np.bincount(a))
+
+
+def test_bincount_errors():
+    with pytest.raises(RuntimeError, match="non-negative"):
+        gc.bincount(gc.tensor([-1]))
+    with pytest.raises(RuntimeError, match="1-d"):
+        gc.bincount(gc.ones(2, 2, dtype=gc.int64))
+    with pytest.raises(NotImplementedError):
+        gc.bincount(gc.tensor([1.0]))
+    with pytest.raises(RuntimeError, match="minlength"):
+        gc.bincount(gc.tensor([1]), minlength=-1)
+    with pytest.raises(RuntimeError, match="weights"):
+        gc.bincount(gc.tensor([1, 3, 1]), gc.tensor([0.5, 1.0]))
+
+
+@pytest.mark.parametrize("right", [False, True])
+def test_searchsorted_and_bucketize(right):
+    side = "right" if right else "left"
+    b = np.array([1.0, 3.0, 3.0, 5.0])
+    v = np.array([[0.0, 3.0, 4.0], [5.0, 6.0, 1.0]])
+    want = np.searchsorted(b, v, side=side)
+    assert_matches(gc.searchsorted(gc.tensor(b), gc.tensor(v), right=right), want)
+    assert_matches(gc.searchsorted(gc.tensor(b), gc.tensor(v), side=side), want)
+    assert_matches(gc.bucketize(gc.tensor(v), gc.tensor(b), right=right), want)
+    assert_matches(gc.bucketize(gc.tensor(v), gc.tensor(b), out_int32=True, right=right), want.astype(np.int32))
+    assert_matches(gc.searchsorted(gc.tensor(b), 3.0, right=right), np.array(np.searchsorted(b, 3.0, side=side)))
+    bb = np.array([[1, 3, 5], [2, 4, 6]])
+    vv = np.array([[3, 0], [4, 7]])
+    want2 = np.stack([np.searchsorted(bb[i], vv[i], side=side) for i in range(2)])
+    assert_matches(gc.searchsorted(gc.tensor(bb), gc.tensor(vv), right=right), want2)
+
+
+def test_searchsorted_errors():
+    with pytest.raises(RuntimeError, match="boundaries"):
+        gc.searchsorted(gc.ones(2, 3), gc.tensor([3.0]))
+    with pytest.raises(RuntimeError, match="opposites"):
+        gc.searchsorted(gc.tensor([1, 3]), gc.tensor([3]), side="left", right=True)
+    with pytest.raises(RuntimeError, match="1 dimension"):
+        gc.bucketize(gc.tensor([3]), gc.ones(1, 3))
+
+
+@pytest.mark.parametrize("data,bins,lo,hi", [
+    ([1.0, 2.0, 1.0], 4, 0, 3), ([1.0, 2.0, 1.0, 5.0], 4, 0, 0), ([1.0, 1.0], 4, 0, 0), ([], 2, 0, 0),
+    ([1.0, 2.0, 1.0, np.nan, np.inf, -1.0], 4, 0, 2), ([0.1, 0.2, 0.3, 0.7, 0.9, 1.0], 10, 0, 1)])
+def test_histc(data, bins, lo, hi):
+    a = np.array(data, dtype=np.float64)
+    given_lo, given_hi = lo, hi
+    fin = a[np.isfinite(a)]
+    if lo == hi:
+        lo, hi = (fin.min(), fin.max()) if fin.size else (0.0, 0.0)
+        if lo == hi:
+            lo, hi = lo - 1, hi + 1
+    inside = a[(a >= lo) & (a <= hi)]
+    want = np.zeros(bins)
+    for v in inside:  # an independent binning: floor((v - lo) / width), the top edge in the last bin
+        want[min(int((v - lo) * bins / (hi - lo)), bins - 1)] += 1
+    assert_matches(gc.histc(gc.tensor(a), bins, min=given_lo, max=given_hi), want)
+
+
+def test_histc_errors():
+    with pytest.raises(NotImplementedError):
+        gc.histc(gc.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match="max must be larger"):
+        gc.histc(gc.tensor([1.0]), 4, min=3, max=1)
+    with pytest.raises(RuntimeError, match="bins"):
+        gc.histc(gc.tensor([1.0]), 0)

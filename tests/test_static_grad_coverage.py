@@ -54,6 +54,8 @@ CASES = {
     "index": (lambda a: a[I([0, 2, 2])], [(3, 4)], {}),
     "index_put": (lambda a, b: a.index_put((I([0, 0]),), b, accumulate=True), [(3,), (2,)], {}),
     "kthvalue": (lambda a: a.kthvalue(2, 1).values, [(3, 4)], {}),
+    "cummax": (lambda a: a.cummax(1).values, [(3, 4)], {}),
+    "cummin": (lambda a: a.cummin(0).values, [(3, 4)], {}),
     "linalg_cholesky": (lambda a: gc.linalg.cholesky(a @ a.mT + gc.eye(3, dtype=gc.float64)), [(3, 3)], {"rtol": 1e-10}),
     "linalg_det": (lambda a: gc.linalg.det(a + 2 * gc.eye(3, dtype=gc.float64)), [(3, 3)], {"rtol": 1e-10}),
     "linalg_inv": (lambda a: gc.linalg.inv(a + 2 * gc.eye(3, dtype=gc.float64)), [(3, 3)], {"rtol": 1e-10}),

@@ -8,6 +8,8 @@ from __future__ import annotations
 import builtins
 import numbers
 
+import numpy as np
+
 from ... import dtypes as _dt
 from ...ops import get as _get
 from .._args import as_tensor_arg, canon_dim
@@ -71,7 +73,7 @@ def promote_types(type1, type2) -> _dt.DType:
 
 
 def can_cast(from_, to) -> bool:
-    """Whether torch's casting rules allow ``from_`` -> ``to``: never to a lower category (float -> int, int -> bool)."""
+    """Whether torch's casting rules allow ``from_`` -> ``to``: never to a lower category (float->int, int->bool)."""
     return _dt.to_dtype(to).category >= _dt.to_dtype(from_).category
 
 
@@ -528,7 +530,8 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     idx = index if index.ndim else _views.reshape(index, (1,))
     if src.ndim != x.ndim:
         raise IndexError(f"index_copy_(): When source and destination are not scalars, their dimensionality "
-                         f"must match. Source dimensionality ({source.ndim}), destination dimensionality ({input.ndim})")
+                         f"must match. Source dimensionality ({source.ndim}), destination dimensionality "
+                         f"({input.ndim})")
     if src.shape[d] != idx.shape[0]:
         raise IndexError(f"index_copy_(): Number of indices ({idx.shape[0]}) should be equal to source.size(dim) "
                          f"({src.shape[d]})")
@@ -550,8 +553,6 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
 
 def fill_diagonal_(input: Tensor, fill_value, wrap: bool = False) -> Tensor:
     """Write ``fill_value`` on the main diagonal in place (all dims equal, or a 2-d tall matrix with ``wrap``)."""
-    import numpy as np
-
     from ..creation import tensor as _tensor
 
     _need_tensor(input, "fill_diagonal_")
@@ -652,7 +653,10 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
 
 def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, sorter=None) -> Tensor:
-    """Insertion indices of ``input`` into the innermost dim of ``sorted_sequence`` (``right``/``side='right'``: after equals)."""
+    """Insertion indices of ``input`` into the innermost dim of ``sorted_sequence``.
+
+    ``right=True`` (or ``side='right'``) places a value after the boundaries equal to it.
+    """
     _need_tensor(sorted_sequence, "searchsorted")
     if sorter is not None:
         raise NotImplementedError("searchsorted: sorter= is not supported by graphc")
@@ -663,10 +667,12 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
                                "while right was True")
         right = side == "right"
-    scalar = not isinstance(input, Tensor)
-    values = as_tensor_arg(input, "searchsorted")
-    if scalar:
-        values = values.reshape(())
+    if isinstance(input, Tensor):
+        values = input
+    elif isinstance(input, (numbers.Real, )) and not isinstance(input, complex):
+        values = Tensor._make(np.asarray(input, dtype=_dt.scalar_dtype(input).np))
+    else:
+        raise TypeError(f"searchsorted(): argument 'input' must be Tensor or Number, not {type(input).__name__}")
     b = sorted_sequence
     if b.ndim == 0:
         raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
