@@ -22,12 +22,15 @@ bandwidth one core reaches here, the ceiling for W1/W2's GB/s.
 
 Environment: this process removes ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` from its own
 environment before numpy loads (they make OpenBLAS pick a slower kernel; the test suite keeps
-them), and pins BLAS to ``--threads`` threads (default 1: the native kernels are single-threaded
-in this first version, so every column runs on one core).
+them), and pins BLAS to ``--threads`` threads (default 1).  Large native kernels split their
+outer loop over ``GRAPHC_THREADS`` threads (default: every core); W1 and W2 also show
+"graphc llvm 1T", the same plan compiled with ``GRAPHC_THREADS=1``, measured in the same run
+(two vCPUs are not always two physical cores, so the threaded figure swings between runs).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -75,6 +78,20 @@ def median_s(fn, repeat: int, inner: int = 1) -> float:
     return float(np.median(times))
 
 
+@contextlib.contextmanager
+def _kernel_threads(n: int):
+    """Plans compiled inside run their native kernels on ``n`` threads (GRAPHC_THREADS)."""
+    old = os.environ.get("GRAPHC_THREADS")
+    os.environ["GRAPHC_THREADS"] = str(n)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("GRAPHC_THREADS")
+        else:
+            os.environ["GRAPHC_THREADS"] = old
+
+
 # ----------------------------------------------------------------------------- workloads
 def w1(n: int, repeat: int) -> list:
     rng = np.random.default_rng(0)
@@ -92,6 +109,9 @@ def w1(n: int, repeat: int) -> list:
     for backend in ("interp", "llvm"):
         f = gc.compile(graph, backend=backend)
         rows.append((f"graphc {backend}", median_s(lambda: f(ta, tb, tc), repeat)))
+    with _kernel_threads(1):
+        f = gc.compile(graph, backend="llvm")
+    rows.append(("graphc llvm 1T", median_s(lambda: f(ta, tb, tc), repeat)))
     return rows
 
 
@@ -108,6 +128,9 @@ def w2(rows_cols: tuple, repeat: int) -> list:
     for backend in ("interp", "llvm"):
         f = gc.compile(lambda t: F.softmax(t, dim=-1), backend=backend)
         rows.append((f"graphc {backend}", median_s(lambda: f(tx), repeat)))
+    with _kernel_threads(1):
+        f = gc.compile(lambda t: F.softmax(t, dim=-1), backend="llvm")
+    rows.append(("graphc llvm 1T", median_s(lambda: f(tx), repeat)))
     return rows
 
 

@@ -1,4 +1,5 @@
-"""gc.static.Graph: define-then-run graphs of symbolic tensors, their IR, feeds and the interpreter."""
+"""gc.static.Graph: define-then-run graphs of symbolic tensors, their IR, feeds and running them
+(tests that run a graph do so under both backends: the ``backend`` fixture of conftest)."""
 import os
 import warnings
 
@@ -45,6 +46,7 @@ def test_ops_on_placeholders_build_the_expected_ir():
 
 
 def test_ir_records_the_users_line_and_parses_back():
+    # interp only: checks the IR and passes, which come before (and do not depend on) the backend
     g = gc.static.Graph()
     x = g.placeholder("x", (2, 3))
     y = x.exp()  # this line
@@ -89,49 +91,49 @@ CASES = [
 
 
 @pytest.mark.parametrize("name,shapes,fn", CASES, ids=[c[0] for c in CASES])
-def test_graph_results_equal_eager_results(name, shapes, fn):
+def test_graph_results_equal_eager_results(name, shapes, fn, backend, backend_tol):
     arrays = [_rand(*s, seed=i) for i, s in enumerate(shapes)]
     g = gc.static.Graph()
     syms = [g.placeholder(f"in{i}", s) for i, s in enumerate(shapes)]
-    exe = g.compile(fn(*syms))
+    exe = g.compile(fn(*syms), backend=backend)
     got = exe(**{f"in{i}": a for i, a in enumerate(arrays)})
     want = fn(*[gc.tensor(a) for a in arrays])
     got, want = (got, want) if isinstance(want, tuple) else ((got,), (want,))
     assert isinstance(got, tuple) and len(got) == len(want)
     for a, b in zip(got, want):
-        assert_matches(a, b.numpy(), rtol=0, atol=0)  # bit for bit: same kernels, same casts
+        assert_matches(a, b.numpy(), **backend_tol(b.dtype.np))  # interp: bit for bit (same kernels)
 
 
 @pytest.mark.parametrize("dtype", [gc.int32, gc.float16, gc.float64, gc.bool])
-def test_promotion_with_python_numbers_matches_eager(dtype):
+def test_promotion_with_python_numbers_matches_eager(dtype, backend, backend_tol):
     a = (np.arange(6).reshape(2, 3) % 3).astype(dtype.np)
     g = gc.static.Graph()
     x = g.placeholder("x", (2, 3), dtype)
     fn = [lambda t: t + 2.5, lambda t: t * 3, lambda t: t / 2, lambda t: (t * 1.5) > 1]
-    exe = g.compile([f(x) for f in fn])
+    exe = g.compile([f(x) for f in fn], backend=backend)
     for got, f in zip(exe(x=a), fn):
         want = f(gc.tensor(a))
-        assert_matches(got, want.numpy(), rtol=0, atol=0)
+        assert_matches(got, want.numpy(), **backend_tol(want.dtype.np))
 
 
-def test_symbolic_size_runs_for_every_batch_size():
+def test_symbolic_size_runs_for_every_batch_size(backend, backend_tol):
     g = gc.static.Graph()
     x = g.placeholder("x", (None, 3, 4))
     y = x.view(x.shape[0], -1)[:-1].mean(0) + x.sum(0).reshape(-1)
-    exe = g.compile(y)
+    exe = g.compile(y, backend=backend)
     assert exe.placeholders == {"x": gc.ops.Spec((None, 3, 4), gc.float32)}
     for n in (2, 5, 9):
         a = _rand(n, 3, 4, seed=n)
         t = gc.tensor(a)
         want = t.view(n, -1)[:-1].mean(0) + t.sum(0).reshape(-1)
-        assert_matches(exe(x=a), want.numpy(), rtol=0, atol=0)
+        assert_matches(exe(x=a), want.numpy(), **backend_tol(np.float32))
 
 
-def test_zeros_like_of_a_symbolic_tensor_stays_symbolic():
+def test_zeros_like_of_a_symbolic_tensor_stays_symbolic(backend):
     g = gc.static.Graph()
     x = g.placeholder("x", (None, 2))
     y = gc.zeros_like(x) + x.new_ones(x.shape) * 3 + x
-    exe = g.compile(y)
+    exe = g.compile(y, backend=backend)
     a = _rand(5, 2)
     assert_matches(exe(x=a), a + 3)
 
@@ -143,10 +145,10 @@ def test_concrete_values_of_a_symbolic_size_are_an_error():
         x + gc.arange(x.shape[0])
 
 
-def test_results_keep_the_structure_and_own_their_memory():
+def test_results_keep_the_structure_and_own_their_memory(backend):
     g = gc.static.Graph()
     x = g.placeholder("x", (3,))
-    exe = g.compile({"same": x, "pair": (x.reshape(3), x * 2), "list": [x[1:]]})
+    exe = g.compile({"same": x, "pair": (x.reshape(3), x * 2), "list": [x[1:]]}, backend=backend)
     a = _rand(3)
     r = exe.run({"x": a})
     assert set(r) == {"same", "pair", "list"} and isinstance(r["pair"], tuple) and isinstance(r["list"], list)
@@ -156,21 +158,21 @@ def test_results_keep_the_structure_and_own_their_memory():
     assert_matches(gc.tensor(a), a) and np.array_equal(r["pair"][0].numpy(), a)
 
 
-def test_feeds_accept_tensors_and_python_data():
+def test_feeds_accept_tensors_and_python_data(backend):
     g = gc.static.Graph()
     x = g.placeholder("x", (2,), gc.int64)
-    exe = g.compile(x * 2)
+    exe = g.compile(x * 2, backend=backend)
     assert_matches(exe(x=gc.tensor([1, 2])), np.array([2, 4]))
     assert_matches(exe(x=[3, 4]), np.array([6, 8]))
 
 
 # ----------------------------------------------------------------------------- bad feeds
 @pytest.fixture
-def exe():
+def exe(backend):
     g = gc.static.Graph()
     x = g.placeholder("x", (None, 3))
     y = g.placeholder("y", (3,), gc.int64)
-    return g.compile(x * y)
+    return g.compile(x * y, backend=backend)
 
 
 def test_wrong_shape_names_the_placeholder_and_both_specs(exe):
@@ -192,14 +194,14 @@ def test_missing_and_unknown_feeds(exe):
         exe(x=np.zeros((2, 3), np.float32), y=np.zeros(3, np.int64), z=1)
 
 
-def test_symbolic_sizes_must_agree_when_the_graph_computes_with_them():
+def test_symbolic_sizes_must_agree_when_the_graph_computes_with_them(backend):
     g = gc.static.Graph()
     x = g.placeholder("x", (None,))
     y = g.placeholder("y", (None,))
-    exe = g.compile(x.mean() + y.mean())
+    exe = g.compile(x.mean() + y.mean(), backend=backend)
     with pytest.raises(RuntimeError, match="symbolic sizes of this graph must agree"):
         exe(x=np.ones(2, np.float32), y=np.ones(3, np.float32))
-    free = g.compile(x.sum() + y.sum())  # nothing depends on the size: any sizes go
+    free = g.compile(x.sum() + y.sum(), backend=backend)  # nothing depends on the size: any sizes go
     assert free(x=np.ones(2, np.float32), y=np.ones(3, np.float32)).item() == 5.0
 
 
@@ -213,17 +215,17 @@ def test_placeholder_arguments_are_checked():
 
 
 # ----------------------------------------------------------------------------- parameters, in-place ops
-def test_parameters_are_read_at_each_run():
+def test_parameters_are_read_at_each_run(backend):
     w = gc.tensor([1.0, 2.0])
     g = gc.static.Graph()
     x = g.placeholder("x", (2,))
-    exe = g.compile(x * g.parameter("w", w))
+    exe = g.compile(x * g.parameter("w", w), backend=backend)
     assert_matches(exe(x=np.ones(2, np.float32)), np.array([1.0, 2.0], np.float32))
     w.mul_(10)
     assert_matches(exe(x=np.ones(2, np.float32)), np.array([10.0, 20.0], np.float32))
 
 
-def test_in_place_ops_are_functionalized():
+def test_in_place_ops_are_functionalized(backend, backend_tol):
     g = gc.static.Graph()
     x = g.placeholder("x", (2, 3))
     y = x.clone()
@@ -232,7 +234,7 @@ def test_in_place_ops_are_functionalized():
     y[:, 1].mul_(5)
     v = y.view(6)
     v[2:4] = v[2:4] * 10
-    exe = g.compile(y)
+    exe = g.compile(y, backend=backend)
     a = _rand(2, 3)
     t = gc.tensor(a).clone()
     t.add_(1)
@@ -240,7 +242,7 @@ def test_in_place_ops_are_functionalized():
     t[:, 1].mul_(5)
     tv = t.view(6)
     tv[2:4] = tv[2:4] * 10
-    assert_matches(exe(x=a), t.numpy(), rtol=0, atol=0)
+    assert_matches(exe(x=a), t.numpy(), **backend_tol(np.float32))
 
 
 def test_writing_a_symbolic_value_into_an_eager_tensor_is_an_error():
@@ -299,12 +301,12 @@ def test_static_sizes_give_len_and_iteration():
     assert len(rows) == 3 and rows[0].spec.shape == (None,)
 
 
-def test_kernel_errors_at_run_time_name_the_op_and_the_users_line():
+def test_kernel_errors_at_run_time_name_the_op_and_the_users_line(backend):
     g = gc.static.Graph()
     i = g.placeholder("i", (2,), gc.int64)
     src = gc.tensor([1.0, 2.0, 3.0])
     y = src[i]  # an index known only at run time
-    exe = g.compile(y)
+    exe = g.compile(y, backend=backend)
     assert_matches(exe(i=np.array([2, 0])), np.array([3.0, 1.0], np.float32))
     with pytest.raises(IndexError, match=f"index.*{HERE}:{_line_of('y = src[i]')}"):
         exe(i=np.array([5, 0]))
@@ -323,6 +325,7 @@ def test_llvm_backend_runs_natively_and_unknown_backends_are_refused():
 
 
 def test_optimized_graph_and_pass_stats_are_exposed():
+    # interp only: checks the IR and passes, which come before (and do not depend on) the backend
     g = gc.static.Graph()
     x = g.placeholder("x", (4,))
     y = x * 2
@@ -333,12 +336,12 @@ def test_optimized_graph_and_pass_stats_are_exposed():
     assert raw.passes == [] and raw.graph is raw.source
 
 
-def test_a_compiled_graph_holds_only_what_its_outputs_need():
+def test_a_compiled_graph_holds_only_what_its_outputs_need(backend):
     g = gc.static.Graph()
     x = g.placeholder("x", (4,))
     other = g.placeholder("other", (4,))
     (x.exp() + other).sum()
-    exe = g.compile(x * 2)
+    exe = g.compile(x * 2, backend=backend)
     assert "exp" not in str(exe.source) and "other" not in str(exe.source)
     assert exe.placeholders == {"x": gc.ops.Spec((4,), gc.float32)}
     a = _rand(4)

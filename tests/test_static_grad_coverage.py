@@ -1,7 +1,7 @@
 """Static gradients equal eager gradients for EVERY differentiable registry op.
 
 One case per op (the coverage test fails when a new differentiable op has no case),
-each run through ``gc.static.grad`` under the interpreter and compared with eager ``.grad``.
+each run through ``gc.static.grad`` under both backends and compared with eager ``.grad``.
 """
 import numpy as np
 import pytest
@@ -130,6 +130,6 @@ def test_every_differentiable_op_has_a_static_gradient_case():
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_static_gradient_equals_eager(name):
+def test_static_gradient_equals_eager(name, backend):
     fn, shapes, opts = CASES[name]
-    _compare(fn, shapes, **opts)
+    _compare(fn, shapes, backend=backend, **opts)

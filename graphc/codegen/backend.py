@@ -12,6 +12,8 @@ pipeline, :mod:`graphc.static.passes.fusion`) once:
   numpy's own OpenBLAS found at run time), so the kernel that follows (bias, activation)
   runs right after it with no Python between; integer, empty or oddly strided matmuls, or
   no BLAS found, fall back to ``np.matmul`` into the planned buffer;
+* a large kernel whose outer loop walks outputs only runs its rows on several threads
+  (:mod:`.threads`), bit-identical to one thread;
 * **this version is a hybrid**: every other node (copying movement, index
   ops, sort, linalg, scans, opaque and control-flow ops, and groups with an op or dtype the
   scalar table refuses, e.g. integer division or float16) runs its numpy kernel from
@@ -43,7 +45,8 @@ from ..ops.promotion import compute_dtype, spec_operands
 from ..ops.registry import REGISTRY
 from .blas import gemm_address, plan_gemm
 from .lower import BufferRef, InlineConst, contiguous_strides, describe_group
-from .module import NativeModule
+from .module import KernelInfo, NativeModule
+from .threads import chunk_bounds, run_chunks, thread_count
 from .scalar import REDUCTIONS, SUPPORTED_DTYPES, Unsupported
 
 __all__ = ["NativePlan", "ALIAS_OPS"]
@@ -345,9 +348,11 @@ class NativePlan:
                 self._table[b.slot] = self._arena_addr + b.offset
         for call in self.gemms:
             self._table[call.fn_slot] = gemm_address(call.dtype)
-        # segments: runs of consecutive native steps
+        # segments: runs of consecutive native steps; a large splittable kernel runs alone, its
+        # outer loop cut across threads (threads.py)
         run_steps: list = []
         calls: list = []
+        threads = thread_count()
 
         def flush():
             if calls:
@@ -358,7 +363,17 @@ class NativePlan:
 
         for kind, obj, *rest in steps:
             if kind == "native":
-                calls.append((obj, [self._buf_of[v].slot for v in rest[0]]))
+                slots = [self._buf_of[v].slot for v in rest[0]]
+                bounds = chunk_bounds(obj.split, int(np.prod(obj.domain, dtype=np.int64)), threads) \
+                    if isinstance(obj, KernelInfo) and obj.split else None
+                if bounds is not None and len(bounds) > 1:
+                    flush()
+                    name = f"graphc_chunks{len(self._module.segments)}"
+                    self._module.add_chunk_driver(name, obj, slots)
+                    obj.threads = len(bounds)
+                    run_steps.append(("threaded", (name, bounds)))
+                else:
+                    calls.append((obj, slots))
             else:
                 flush()
                 obj.native_outs = tuple((k, self._buf_of[v].slot, g.spec(v)) for k, v in enumerate(obj.outs)
@@ -368,8 +383,13 @@ class NativePlan:
         self.kernels = self._module.kernels
         self.compiled = self._module.compile(fastmath=self.fastmath, opt_level=self.opt_level) \
             if self._module.segments else None
-        self._steps = [(k, NativeModule.segment_function(self.compiled, o) if k == "native" else o)
-                       for k, o in run_steps]
+        self._steps = []
+        for k, o in run_steps:
+            if k == "native":
+                o = NativeModule.segment_function(self.compiled, o)
+            elif k == "threaded":
+                o = (NativeModule.chunk_function(self.compiled, o[0]), o[1])
+            self._steps.append((k, o))
         self._prepare_runtime(g, outputs)
 
     def _plan_arena(self, steps: list) -> None:
@@ -476,6 +496,8 @@ class NativePlan:
         for kind, obj in self._steps:
             if kind == "native":
                 obj(self._table_addr)
+            elif kind == "threaded":
+                run_chunks(obj[0], self._table_addr, obj[1])
             else:
                 self._run_numpy(obj, env, table, size)
         return self._owned_outputs(env, feed_arrays)
@@ -568,6 +590,11 @@ class NativePlan:
     def numpy_nodes(self) -> list:
         """The nodes that still run their numpy kernels (the hybrid part of the plan)."""
         return [o.node for k, o in self._steps if k == "numpy"]
+
+    @property
+    def threaded_kernels(self) -> list:
+        """The names of the kernels that run on several threads."""
+        return [k.name for k in self.kernels if k.threads > 1]
 
 
 def _planned_numpy_fn(g: Graph, n: int):

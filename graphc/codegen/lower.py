@@ -106,6 +106,9 @@ class KernelDesc:
     reduce: Reduce | None = None
     nodes: list = field(default_factory=list)
     counts: list = field(default_factory=list)   # trip counts, set by emit_kernel
+    # extent of the outermost loop when the kernel can run on a sub-range of it (it then takes a
+    # trailing ``i64 start`` and ``counts[0]`` acts as the stop); 0 when it cannot.  Set by emit_kernel.
+    split: int = 0
 
     @property
     def operands(self) -> list:
@@ -247,14 +250,14 @@ class _Loops:
     def __init__(self, fn: ir.Function, b: ir.IRBuilder):
         self.fn, self.b = fn, b
 
-    def open(self, tag: str) -> tuple:
+    def open(self, tag: str, start: ir.Value | None = None) -> tuple:
         b = self.b
         pre = b.block
         hdr = self.fn.append_basic_block(f"{tag}.body")
         b.branch(hdr)
         b.position_at_end(hdr)
         i = b.phi(_I64, name=f"{tag}.i")
-        i.add_incoming(ir.Constant(_I64, 0), pre)
+        i.add_incoming(ir.Constant(_I64, 0) if start is None else start, pre)
         return i, pre, hdr
 
     def close(self, i, n: ir.Value, tag: str) -> None:
@@ -271,7 +274,9 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
 
     Besides the pointers the function takes its loop trip counts as ``i64`` arguments (the
     caller passes ``desc.counts``): constant trip counts would make LLVM fully unroll small
-    loops, which costs much compile time and code size for nothing.
+    loops, which costs much compile time and code size for nothing.  When ``desc.split`` is set
+    (the outermost loop walks output elements only) a last ``i64 start`` argument follows and the
+    outermost loop runs over [start, counts[0]): disjoint ranges can run on different threads.
     """
     operands = desc.operands
     red = desc.reduce
@@ -285,7 +290,12 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
     lanes = _split_lanes(red, dims) if register_acc else 0
     inner = [dims[-1] // lanes, dims[-1] % lanes] if lanes else list(dims[-1:])
     desc.counts = list(dims[:-1]) + inner + ([fill_count] if needs_fill else [])
+    # the outermost loop can be cut into ranges when it walks output elements only (never a reduced
+    # dim): each range then computes its outputs exactly as the whole loop would (see backend threads)
+    desc.split = dims[0] if dims and not reduced[0] and dims[0] >= 2 else 0
     argtys = [scalar.mem_type(o.dtype).as_pointer() for o in operands] + [_I64] * len(desc.counts)
+    if desc.split:
+        argtys.append(_I64)
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), argtys), name=desc.name)
     for a in fn.args[:len(operands)]:
         a.add_attribute("noalias")
@@ -297,10 +307,16 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
     in_ptrs = fn.args[:n_in]
     out_ptrs = fn.args[n_in:n_in + n_out]
     red_ptr = fn.args[len(operands) - 1] if red is not None else None
-    counts = fn.args[len(operands):]
+    counts = fn.args[len(operands):len(operands) + len(desc.counts)]
+    row_start = fn.args[-1] if desc.split else None
     loops = _Loops(fn, b)
     if needs_fill and fill_count:
-        _fill_identity(e, loops, red_ptr, red, counts[-1])
+        if desc.split:
+            # the outputs of outer rows [start, stop) are one contiguous run of the output
+            per = ir.Constant(_I64, fill_count // dims[0])
+            _fill_identity(e, loops, red_ptr, red, b.mul(counts[0], per), b.mul(row_start, per))
+        else:
+            _fill_identity(e, loops, red_ptr, red, counts[-1])
     if empty:
         b.ret_void()
         return fn
@@ -363,7 +379,7 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
             b.store(e.to_mem(e.cast(_split_reduce(level, index, start), red.out_dtype)), p)
             return
         n = counts[level]
-        i, pre, hdr = loops.open(f"l{level}")
+        i, pre, hdr = loops.open(f"l{level}", row_start if level == 0 else None)
         acc_phi = None
         if inner_acc:
             acc_phi = b.phi(scalar.reg_type(red.acc_dtype), name="acc")
@@ -450,10 +466,11 @@ def _out_count(red: Reduce, domain: tuple) -> int:
     return count
 
 
-def _fill_identity(e: Emitter, loops: _Loops, ptr, red: Reduce, count: ir.Value) -> None:
-    """Store the reduction's identity into every element of its (contiguous) output."""
+def _fill_identity(e: Emitter, loops: _Loops, ptr, red: Reduce, count: ir.Value,
+                   first: ir.Value | None = None) -> None:
+    """Store the reduction's identity into elements [first (default 0), count) of its (contiguous) output."""
     b = e.b
     ident = e.to_mem(e.cast(scalar.reduce_identity(e, red.op, red.acc_dtype), red.out_dtype))
-    i, _, _ = loops.open("fill")
+    i, _, _ = loops.open("fill", first)
     b.store(ident, b.gep(ptr, [i], inbounds=True))
     loops.close(i, count, "fill")

@@ -40,6 +40,8 @@ class KernelInfo:
     domain: tuple
     reduction: str | None
     flags: dict = field(default_factory=dict)
+    split: int = 0       # outermost loop extent it can be cut along (0: cannot), see lower.emit_kernel
+    threads: int = 1     # how many threads the plan runs it on (set by the backend)
 
     def __repr__(self) -> str:
         nodes = ", ".join(f"%{n} {op}" for n, op in zip(self.nodes, self.ops))
@@ -65,7 +67,8 @@ class NativeModule:
             return None
         ops = [i.op for i in desc.instrs] + ([desc.reduce.op] if desc.reduce else [])
         nodes = [i.node for i in desc.instrs] + ([desc.reduce.node] if desc.reduce else [])
-        info = KernelInfo(desc.name, nodes, ops, desc.domain, desc.reduce.op if desc.reduce else None)
+        info = KernelInfo(desc.name, nodes, ops, desc.domain, desc.reduce.op if desc.reduce else None,
+                          split=desc.split)
         self.kernels.append(info)
         self._descs[desc.name] = desc
         return info
@@ -82,15 +85,34 @@ class NativeModule:
                 emit_gemm(b, table, kernel, slots)
                 continue
             desc = self._descs[kernel.name]
-            kfn = self.ir.globals[kernel.name]
-            args = []
-            for slot, operand in zip(slots, desc.operands):
-                raw = b.load(b.gep(table, [ir.Constant(_I64, slot)], inbounds=True))
-                args.append(b.bitcast(raw, mem_type(operand.dtype).as_pointer()))
-            args.extend(ir.Constant(_I64, n) for n in desc.counts)
-            b.call(kfn, args)
+            counts = [ir.Constant(_I64, n) for n in desc.counts]
+            self._call_kernel(b, table, kernel, slots, counts, ir.Constant(_I64, 0) if desc.split else None)
         b.ret_void()
         self.segments.append(name)
+
+    def add_chunk_driver(self, name: str, kernel: KernelInfo, slots: list) -> None:
+        """A driver ``void name(i8** table, i64 start, i64 stop)`` running ``kernel`` (which must have
+        ``split``) on outer rows [start, stop) only; disjoint ranges may run concurrently."""
+        fn = ir.Function(self.ir, ir.FunctionType(ir.VoidType(), [_I8P.as_pointer(), _I64, _I64]), name=name)
+        fn.attributes.add("nounwind")
+        table, start, stop = fn.args
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        desc = self._descs[kernel.name]
+        counts = [stop] + [ir.Constant(_I64, n) for n in desc.counts[1:]]
+        self._call_kernel(b, table, kernel, slots, counts, start)
+        b.ret_void()
+        self.segments.append(name)
+
+    def _call_kernel(self, b: ir.IRBuilder, table, kernel: KernelInfo, slots: list, counts: list, start) -> None:
+        desc = self._descs[kernel.name]
+        args = []
+        for slot, operand in zip(slots, desc.operands):
+            raw = b.load(b.gep(table, [ir.Constant(_I64, slot)], inbounds=True))
+            args.append(b.bitcast(raw, mem_type(operand.dtype).as_pointer()))
+        args.extend(counts)
+        if start is not None:
+            args.append(start)
+        b.call(self.ir.globals[kernel.name], args)
 
     def text(self) -> str:
         """The unoptimized module text (what the cache keys on)."""
@@ -109,3 +131,8 @@ class NativeModule:
     def segment_function(cm: jit.CompiledModule, name: str):
         """The ctypes callable of segment ``name``: ``f(table_address)``."""
         return cm.get_function(name, None, [ctypes.c_void_p])
+
+    @staticmethod
+    def chunk_function(cm: jit.CompiledModule, name: str):
+        """The ctypes callable of chunk driver ``name``: ``f(table_address, start, stop)``."""
+        return cm.get_function(name, None, [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64])
