@@ -78,7 +78,6 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: flo
                   raise_exception: bool = True, **_ignored) -> bool:
     """gradcheck of the first derivative: checks second-order gradients (create_graph)."""
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     outs = _outputs(fn, inputs)
     rng = np.random.default_rng(0)
     if grad_outputs is None:

@@ -11,7 +11,6 @@ import numbers
 import numpy as np
 
 from . import dispatch as _dispatch
-from . import functions as _functions_pkg  # noqa: F401
 from .functions import basic, creation, extra, indexing, linalg, pointwise, reduction, shape, sorting, views
 from .grad_mode import GRAD
 from .tensor import Tensor

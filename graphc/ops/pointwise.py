@@ -77,12 +77,6 @@ def _infer(kind: str):
     return infer
 
 
-def _quiet(fn):
-    """Kept as a marker of kernels that may overflow: every caller of a kernel (eager dispatch, the
-    interpreter, constant folding) already runs it inside ``registry.quiet``, so nothing is wrapped."""
-    return fn
-
-
 def _dtype_name(a: np.ndarray) -> str:
     return _dt.from_numpy_dtype(a.dtype).name
 
@@ -103,15 +97,15 @@ def _refuse(op: str, kinds: str):
     return wrap
 
 
-def _unary(name, fn, grad=None, *, kind="float", saves="inputs", quiet=True, **kw):
+def _unary(name, fn, grad=None, *, kind="float", saves="inputs", **kw):
     promote = "float" if kind == "float" else "common"
-    return register(name, "elementwise", kernel=_quiet(fn) if quiet else fn, infer=_infer(kind),
+    return register(name, "elementwise", kernel=fn, infer=_infer(kind),
                     grad=grad, promote=promote, saves=saves, **kw)
 
 
-def _binary(name, fn, grad=None, *, kind="same", saves="inputs", quiet=True, **kw):
+def _binary(name, fn, grad=None, *, kind="same", saves="inputs", **kw):
     promote = "float" if kind == "float" else "common"
-    return register(name, "elementwise", kernel=_quiet(fn) if quiet else fn, infer=_infer(kind),
+    return register(name, "elementwise", kernel=fn, infer=_infer(kind),
                     grad=grad, promote=promote, saves=saves, **kw)
 
 
@@ -220,8 +214,8 @@ def _gelu_grad(ctx, g):
     return (g * (cdf + x * pdf),)
 
 
-_unary("neg", _neg, lambda ctx, g: (-g,), kind="same", saves="none", quiet=False)
-_unary("abs", _abs, lambda ctx, g: (g * ctx.inputs[0].sign(),), kind="same", quiet=False)
+_unary("neg", _neg, lambda ctx, g: (-g,), kind="same", saves="none")
+_unary("abs", _abs, lambda ctx, g: (g * ctx.inputs[0].sign(),), kind="same")
 _unary("exp", np.exp, lambda ctx, g: (g * ctx.output,), saves="output")
 _unary("exp2", np.exp2, lambda ctx, g: (g * ctx.output * _LN2,), saves="output")
 _unary("expm1", np.expm1, lambda ctx, g: (g * (ctx.output + 1),), saves="output")
@@ -243,7 +237,7 @@ _unary("sinh", np.sinh, lambda ctx, g: (g * ctx.inputs[0].cosh(),))
 _unary("cosh", np.cosh, lambda ctx, g: (g * ctx.inputs[0].sinh(),))
 _unary("tanh", np.tanh, lambda ctx, g: (g * (1 - ctx.output * ctx.output),), saves="output")
 _unary("sigmoid", _sigmoid, lambda ctx, g: (g * ctx.output * (1 - ctx.output),), saves="output")
-_unary("relu", _relu, lambda ctx, g: (g * (ctx.output > 0),), kind="same", saves="output", quiet=False)
+_unary("relu", _relu, lambda ctx, g: (g * (ctx.output > 0),), kind="same", saves="output")
 _unary("erf", _erf, lambda ctx, g: (g * (ctx.inputs[0] * ctx.inputs[0] * -1).exp() * _TWO_OVER_SQRT_PI,))
 _unary("erfc", erf_kernels.erfc,
        lambda ctx, g: (g * (ctx.inputs[0] * ctx.inputs[0] * -1).exp() * -_TWO_OVER_SQRT_PI,))
@@ -251,17 +245,17 @@ _unary("erfinv", erf_kernels.erfinv,
        lambda ctx, g: (g * (ctx.output * ctx.output).exp() * (math.sqrt(math.pi) / 2),), saves="output")
 _unary("gelu", _gelu, _gelu_grad)
 _unary("reciprocal", _reciprocal, lambda ctx, g: (g * -(ctx.output * ctx.output),), saves="output")
-_unary("floor", _keep_int(np.floor, "floor"), _zero_grad, kind="same", saves="none", quiet=False)
-_unary("ceil", _keep_int(np.ceil, "ceil"), _zero_grad, kind="same", saves="none", quiet=False)
-_unary("trunc", _keep_int(np.trunc, "trunc"), _zero_grad, kind="same", saves="none", quiet=False)
+_unary("floor", _keep_int(np.floor, "floor"), _zero_grad, kind="same", saves="none")
+_unary("ceil", _keep_int(np.ceil, "ceil"), _zero_grad, kind="same", saves="none")
+_unary("trunc", _keep_int(np.trunc, "trunc"), _zero_grad, kind="same", saves="none")
 _unary("round", _round, _zero_grad, kind="same", saves="none")
 _unary("frac", _frac, lambda ctx, g: (g,), kind="same", saves="none")
-_unary("sign", _sign, _zero_grad, kind="same", saves="none", quiet=False)
-_unary("isnan", np.isnan, None, kind="bool", quiet=False)
-_unary("isinf", np.isinf, None, kind="bool", quiet=False)
-_unary("isfinite", np.isfinite, None, kind="bool", quiet=False)
-_unary("signbit", np.signbit, None, kind="bool", quiet=False)
-_unary("logical_not", np.logical_not, None, kind="bool", quiet=False)
+_unary("sign", _sign, _zero_grad, kind="same", saves="none")
+_unary("isnan", np.isnan, None, kind="bool")
+_unary("isinf", np.isinf, None, kind="bool")
+_unary("isfinite", np.isfinite, None, kind="bool")
+_unary("signbit", np.signbit, None, kind="bool")
+_unary("logical_not", np.logical_not, None, kind="bool")
 
 
 def _bitwise_not(x):
@@ -270,7 +264,7 @@ def _bitwise_not(x):
     return np.invert(x)
 
 
-_unary("bitwise_not", _bitwise_not, None, kind="same", quiet=False)
+_unary("bitwise_not", _bitwise_not, None, kind="same")
 
 
 @_refuse("clamp", "b")
@@ -456,14 +450,14 @@ _binary("remainder", _remainder, _remainder_grad, extra={"reads": {1: (0, 1)}})
 _binary("fmod", _fmod, _fmod_grad, extra={"reads": {1: (0, 1)}})
 _binary("pow", _pow, _pow_grad, saves="both")
 _binary("atan2", np.arctan2, _atan2_grad, kind="float")
-_binary("maximum", np.maximum, _minmax_grad(True), quiet=False)
-_binary("minimum", np.minimum, _minmax_grad(False), quiet=False)
+_binary("maximum", np.maximum, _minmax_grad(True))
+_binary("minimum", np.minimum, _minmax_grad(False))
 
 # comparisons and logic: results are bool and carry no gradient
 for _name, _fn in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal),
                    ("gt", np.greater), ("ge", np.greater_equal), ("logical_and", np.logical_and),
                    ("logical_or", np.logical_or), ("logical_xor", np.logical_xor)]:
-    _binary(_name, _fn, None, kind="bool", quiet=False)
+    _binary(_name, _fn, None, kind="bool")
 
 
 def _bitwise(fn, name):
@@ -479,7 +473,7 @@ def _bitwise(fn, name):
 for _name, _fn in [("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or),
                    ("bitwise_xor", np.bitwise_xor), ("bitwise_left_shift", np.left_shift),
                    ("bitwise_right_shift", np.right_shift)]:
-    _binary(_name, _bitwise(_fn, _name), None, quiet=False)
+    _binary(_name, _bitwise(_fn, _name), None)
 
 
 # ----------------------------------------------------------------------------- where
