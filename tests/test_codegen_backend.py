@@ -17,7 +17,7 @@ from graphc.codegen.backend import NativePlan
 from graphc.codegen.scalar import LOWER
 from graphc.ir.graph import Graph
 from graphc.static.executable import Executable
-from helpers import assert_matches
+from helpers import assert_matches, sgd_train_step
 
 BACKENDS = ["interp", "llvm"]
 F = gc.nn.functional
@@ -400,14 +400,7 @@ def _mlp():
 
 
 def _train_step(model, opt):
-    def step(x, y):
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return sgd_train_step(model, opt)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

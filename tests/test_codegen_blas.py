@@ -7,7 +7,7 @@ import pytest
 
 import graphc as gc
 from graphc.codegen import blas
-from helpers import assert_matches
+from helpers import assert_matches, sgd_train_step
 
 F = gc.nn.functional
 needs_blas = pytest.mark.skipif(blas.resolve_gemm() is None,
@@ -128,14 +128,7 @@ def test_mlp_forward_backward_matches_eager():
     def make_step(model):
         opt = gc.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 
-        def step(x, y):
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-
-        return step
+        return sgd_train_step(model, opt)
 
     eager, comp = make_step(m_eager), gc.compile(make_step(m_comp), backend="llvm")
     rng = np.random.default_rng(0)

@@ -16,8 +16,10 @@ from tests.helpers import assert_matches
 def test_metadata_inplace_changes_shape_and_keeps_memory(name, args, ref):
     a = np.arange(6.0).reshape(2, 3)
     x = gc.tensor(a)
+    storage = x.numpy()
     y = getattr(x, name)(*args)
     assert y is x
+    assert np.shares_memory(x.numpy(), storage)  # same memory, new shape
     assert_matches(x, ref(a))
     assert x._version.v == 1
 

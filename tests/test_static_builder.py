@@ -9,7 +9,7 @@ import pytest
 import graphc as gc
 from graphc.ir import parse, verify
 from graphc.static import TracingError
-from helpers import assert_matches
+from helpers import assert_matches, line_of
 
 HERE = os.path.basename(__file__)
 
@@ -58,11 +58,7 @@ def test_ir_records_the_users_line_and_parses_back():
 
 
 def _line_of(text: str) -> int:
-    with open(__file__) as f:
-        for i, line in enumerate(f, 1):
-            if text in line and "_line_of" not in line:
-                return i
-    raise AssertionError(text)
+    return line_of(__file__, text)
 
 
 def test_eager_tensors_become_parameters_or_constants():

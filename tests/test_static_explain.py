@@ -8,7 +8,7 @@ import pytest
 import graphc as gc
 import graphc.nn as nn
 from graphc.static import Explanation, explain
-from helpers import assert_matches
+from helpers import assert_matches, line_of
 
 HERE = os.path.basename(__file__)
 
@@ -18,11 +18,7 @@ def _rand(*shape, seed=0):
 
 
 def _line_of(text: str) -> int:
-    with open(__file__) as f:
-        for i, line in enumerate(f, 1):
-            if text in line and "_line_of" not in line:
-                return i
-    raise AssertionError(text)
+    return line_of(__file__, text)
 
 
 def model_fn(a, b, c):

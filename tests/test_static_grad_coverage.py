@@ -3,7 +3,6 @@
 One case per op (the coverage test fails when a new differentiable op has no case),
 each run through ``gc.static.grad`` under both backends and compared with eager ``.grad``.
 """
-import numpy as np
 import pytest
 
 import graphc as gc

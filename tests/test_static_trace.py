@@ -9,7 +9,7 @@ import graphc as gc
 import graphc.nn as nn
 import graphc.nn.functional as F
 from graphc.static import RecompileWarning, TracingError
-from helpers import assert_matches
+from helpers import assert_matches, line_of
 
 HERE = os.path.basename(__file__)
 
@@ -19,11 +19,7 @@ def _rand(*shape, seed=0):
 
 
 def _line_of(text: str) -> int:
-    with open(__file__) as f:
-        for i, line in enumerate(f, 1):
-            if text in line and "_line_of" not in line:
-                return i
-    raise AssertionError(text)
+    return line_of(__file__, text)
 
 
 # ----------------------------------------------------------------------------- cache and retraces

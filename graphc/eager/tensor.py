@@ -72,23 +72,7 @@ class Tensor:
         if type(arr) is not np.ndarray:
             arr = np.asarray(arr)
         t = _new(Tensor)
-        # _init inlined: this runs once per op result
-        try:
-            t._dtype = _BY_NP[arr.dtype]
-        except KeyError:
-            t._dtype = _dt.from_numpy_dtype(arr.dtype)
-        t._data = arr
-        t._requires_grad = False
-        t._grad = None
-        t.grad_fn = None
-        t._out = 0
-        t._version = _Version()
-        t._base = None
-        t._view_chain = ()
-        t._wrapped = False
-        t._accumulator = None
-        t._retains_grad = False
-        t._is_param = False
+        _init(t, arr)
         return t
 
     # ------------------------------------------------------------------ attributes

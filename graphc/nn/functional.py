@@ -520,7 +520,7 @@ def _class_targets(logp: Tensor, target: Tensor, weight, ignore_index: int, op: 
     n_classes = logp.shape[class_dim]
     _check_weight(weight, logp, n_classes, op)
     valid = _pw.ne(target, ignore_index)
-    if not getattr(target, "_symbolic", False):  # values are known: check the bounds now
+    if not target._symbolic:  # values are known: check the bounds now
         t = target._data
         bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
         if bad.any():
@@ -625,7 +625,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if not input._dtype.is_floating_point:
         raise NotImplementedError(f'"binary_cross_entropy" not implemented for \'{input._dtype.name}\'')
     x = input._data
-    if x.size and not (np.all(x >= 0) and np.all(x <= 1)):
+    if not input._symbolic and x.size and not (np.all(x >= 0) and np.all(x <= 1)):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
     loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
     if weight is not None:
