@@ -16,6 +16,7 @@ import pytest  # noqa: E402
 
 import graphc as gc  # noqa: E402
 from graphc.eager import dispatch  # noqa: E402
+from helpers import llvm_tol  # noqa: E402
 
 BACKENDS = ("interp", "llvm")
 
@@ -43,10 +44,6 @@ def _check_specs_and_reset():
     gc.set_grad_enabled(prev_grad)
 
 
-# llvm's tolerance per dtype, (rtol, atol): a few ulp (native transcendentals are polynomial
-# approximations; native reductions may add in another order). atol covers results near zero.
-LLVM_TOL = {np.dtype(np.float16): (1e-3, 1e-4), np.dtype(np.float32): (1e-5, 1e-6),
-            np.dtype(np.float64): (1e-12, 1e-14)}
 
 
 @pytest.fixture
@@ -54,7 +51,5 @@ def backend_tol(backend):
     """``backend_tol(dtype)`` -> dict(rtol=, atol=) for comparing ``backend``'s results with eager:
     exact for interp (the same numpy kernels), a few ulp of ``dtype`` for llvm (ints: exact)."""
     def tol(dtype=np.float64) -> dict:
-        dt = np.dtype(getattr(dtype, "np", dtype))
-        rtol, atol = (0.0, 0.0) if backend == "interp" else LLVM_TOL.get(dt, (0.0, 0.0))
-        return {"rtol": rtol, "atol": atol}
+        return {"rtol": 0.0, "atol": 0.0} if backend == "interp" else llvm_tol(dtype)
     return tol

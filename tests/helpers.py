@@ -5,6 +5,18 @@ import numpy as np
 
 import graphc as gc
 
+# the llvm backend's tolerance per dtype, (rtol, atol): a few ulp (native transcendentals are
+# polynomial approximations; native reductions may add in another order). atol covers results
+# near zero.
+LLVM_TOL = {np.dtype(np.float16): (1e-3, 1e-4), np.dtype(np.float32): (1e-5, 1e-6),
+            np.dtype(np.float64): (1e-12, 1e-14)}
+
+
+def llvm_tol(dtype=np.float64) -> dict:
+    """``dict(rtol=, atol=)`` for comparing llvm-backend results of ``dtype`` with eager (ints: exact)."""
+    rtol, atol = LLVM_TOL.get(np.dtype(getattr(dtype, "np", dtype)), (0.0, 0.0))
+    return {"rtol": rtol, "atol": atol}
+
 NP_OF = {gc.float16: np.float16, gc.float32: np.float32, gc.float64: np.float64, gc.int8: np.int8,
          gc.uint8: np.uint8, gc.int16: np.int16, gc.int32: np.int32, gc.int64: np.int64, gc.bool: np.bool_}
 

@@ -74,6 +74,11 @@ class OpDef:
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
+    def __reduce__(self):
+        # pickled by name (compiled plans in the disk cache refer to ops): loading gives the
+        # registry's own entry back
+        return (get, (self.name,))
+
 
 class GradContext:
     """What a gradient rule sees: the op's inputs, outputs and attributes.

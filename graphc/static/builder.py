@@ -25,6 +25,7 @@ from ..ir.graph import Graph as IRGraph, Value
 from ..ops.registry import Spec
 from . import tree
 from .errors import TracingError, user_location
+from .executable import DEFAULT_BACKEND
 from .symbolic import SymbolicTensor, check_commit
 from .symsize import affine
 
@@ -89,10 +90,11 @@ class Graph:
             t = Tensor._make(t._data.astype(_dt.to_dtype(dtype).np))
         return self._new_constant(t)
 
-    def compile(self, outputs, backend: str = "interp", optimize: bool = True, fastmath: bool = False):
+    def compile(self, outputs, backend: str = DEFAULT_BACKEND, optimize: bool = True, fastmath: bool = False):
         """An :class:`~graphc.static.executable.Executable` computing ``outputs`` (a tensor, or a
         tuple/list/dict of them; results keep that structure).  ``optimize=False`` skips the passes;
-        ``backend="llvm"`` runs native kernels, ``fastmath=True`` lets them reassociate float math."""
+        ``backend="llvm"`` (the default) runs native kernels, ``backend="interp"`` the numpy reference
+        interpreter; ``fastmath=True`` lets native kernels reassociate float math."""
         from .executable import Executable
 
         leaves, treedef = tree.flatten(outputs)

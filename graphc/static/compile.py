@@ -36,7 +36,7 @@ from typing import Any, Callable
 
 from ..eager.tensor import Tensor
 from . import capture, tree
-from .executable import BACKENDS
+from .executable import BACKENDS, DEFAULT_BACKEND
 from .trace import Trace, trace, tracing_active
 
 __all__ = ["compile", "CompiledFunction", "RecompileWarning", "TraceRecord"]
@@ -76,7 +76,7 @@ class CompiledFunction:
     :class:`~graphc.static.trace.Trace` objects, most recently used last (``.graph`` on each).
     """
 
-    def __init__(self, fn: Callable, backend: str = "interp", dynamic: bool = False,
+    def __init__(self, fn: Callable, backend: str = DEFAULT_BACKEND, dynamic: bool = False,
                  cache_size: int = DEFAULT_CACHE_SIZE, fastmath: bool = False) -> None:
         if not callable(fn):
             raise TypeError(f"gc.compile expects a function or a module, got {type(fn).__name__}")
@@ -195,12 +195,12 @@ class CompiledFunction:
         return t
 
 
-def compile(fn: Callable | None = None, *, backend: str = "interp", dynamic: bool = False,
+def compile(fn: Callable | None = None, *, backend: str = DEFAULT_BACKEND, dynamic: bool = False,
             cache_size: int = DEFAULT_CACHE_SIZE, fastmath: bool = False):
     """Compile ``fn`` (a function or a module) by tracing it; also a decorator, with or without arguments.
 
-    ``backend``: 'interp' (numpy reference) or 'llvm' (native kernels for the fused groups; see
-    :mod:`graphc.codegen.backend`); ``dynamic=True`` keeps the leading dim of every tensor argument
+    ``backend``: 'llvm' (the default: native kernels for the fused groups, see
+    :mod:`graphc.codegen.backend`) or 'interp' (the numpy reference interpreter); ``dynamic=True`` keeps the leading dim of every tensor argument
     symbolic (the llvm backend compiles once per concrete size); ``fastmath=True`` lets the llvm
     backend reassociate float arithmetic (reductions vectorize; results may differ in the last bits).
     """

@@ -25,9 +25,11 @@ from .interp import Plan
 from .symbolic import SymbolicTensor
 from .symsize import affine, resolve, symbolic_shape
 
-__all__ = ["Executable", "resolve_backend", "optimize_graph"]
+__all__ = ["Executable", "resolve_backend", "optimize_graph", "DEFAULT_BACKEND"]
 
 BACKENDS = ("interp", "llvm")
+# native kernels unless asked otherwise; "interp" (the numpy reference) stays the oracle
+DEFAULT_BACKEND = "llvm"
 _warned_llvm = False
 
 
@@ -95,7 +97,7 @@ class Executable:
     the per-pass statistics, ``placeholders`` the feeds it takes (name -> Spec).
     """
 
-    def __init__(self, graph: Graph, bound: dict, treedef, leaves: list, backend: str = "interp",
+    def __init__(self, graph: Graph, bound: dict, treedef, leaves: list, backend: str = DEFAULT_BACKEND,
                  optimize: bool = True, known: set = frozenset(), fastmath: bool = False) -> None:
         self.backend = resolve_backend(backend)
         self.fastmath = bool(fastmath)
