@@ -140,3 +140,41 @@ def test_mlp_forward_backward_matches_eager():
         np.testing.assert_allclose(pc.detach().numpy(), pe.detach().numpy(), rtol=1e-4, atol=1e-5)
     exe = comp.traces[0].executable
     assert "matmul" not in {exe.graph.op(n) for n in exe.numpy_nodes}
+
+
+@needs_blas
+@pytest.mark.parametrize("dt,npd,tol", DTYPES)
+@pytest.mark.parametrize("transpose_a,transpose_b", [(False, False), (True, False), (False, True), (True, True)])
+def test_large_gemm_runs_as_row_ranges_on_threads(monkeypatch, dt, npd, tol, transpose_a, transpose_b):
+    # a single-threaded BLAS: graphc cuts big calls into row ranges on its own threads
+    monkeypatch.setattr(blas, "blas_threads", lambda: 1)
+    monkeypatch.setenv("GRAPHC_THREADS", "3")
+    m, k, n = 131, 130, 129          # m*n*k above GEMM_SPLIT_MIN_MACS, rows not a multiple of 3
+    assert m * n * k >= blas.GEMM_SPLIT_MIN_MACS
+    a = _rand((k, m) if transpose_a else (m, k), npd, 0)
+    b = _rand((n, k) if transpose_b else (k, n), npd, 1)
+
+    def fn(x, y):
+        x = x.permute(1, 0) if transpose_a else x
+        y = y.permute(1, 0) if transpose_b else y
+        return (x @ y + 1.0).relu()
+
+    exe = _compile(fn, [(a.shape, dt), (b.shape, dt)])
+    (call,) = exe._native_for_inspection().gemms
+    assert call.threads == 3 and call.trans_a == transpose_a and call.trans_b == transpose_b
+    aa = a.T if transpose_a else a
+    bb = b.T if transpose_b else b
+    assert_matches(exe(x0=a, x1=b), np.maximum(aa @ bb + 1.0, 0), rtol=tol, atol=tol)
+
+
+@needs_blas
+def test_small_or_batched_gemms_and_threaded_blas_stay_one_call(monkeypatch):
+    monkeypatch.setenv("GRAPHC_THREADS", "2")
+    monkeypatch.setattr(blas, "blas_threads", lambda: 1)
+    small = _compile(lambda x, y: x @ y, [((8, 8), gc.float32), ((8, 8), gc.float32)])
+    batched = _compile(lambda x, y: x @ y, [((2, 128, 128), gc.float32), ((128, 128), gc.float32)])
+    assert [c.threads for c in small._native_for_inspection().gemms] == [1]
+    assert [c.threads for c in batched._native_for_inspection().gemms] == [1]
+    monkeypatch.setattr(blas, "blas_threads", lambda: 2)   # the BLAS splits the call itself
+    big = _compile(lambda x, y: x @ y, [((256, 256), gc.float32), ((256, 256), gc.float32)])
+    assert [c.threads for c in big._native_for_inspection().gemms] == [1]

@@ -43,10 +43,10 @@ from .. import dtypes as _dt
 from ..ir.graph import STRUCTURAL, Graph, Value
 from ..ops.promotion import compute_dtype, spec_operands
 from ..ops.registry import REGISTRY
-from .blas import gemm_address, plan_gemm
+from .blas import GemmCall, gemm_address, plan_gemm, split_rows
 from .lower import BufferRef, InlineConst, contiguous_strides, describe_group
 from .module import KernelInfo, NativeModule
-from .threads import chunk_bounds, run_chunks, thread_count
+from .threads import PARALLEL_MIN_ELEMENTS, chunk_bounds, run_chunks, thread_count
 from .scalar import REDUCTIONS, SUPPORTED_DTYPES, Unsupported
 
 __all__ = ["NativePlan", "ALIAS_OPS"]
@@ -75,6 +75,15 @@ class _Buffer:
         self.array = None
         self.native_use = False
         self.numpy_written = False
+
+    def __getstate__(self):
+        # an arena buffer's array is a view of the plan's arena, rebuilt when a plan is loaded
+        keep = self.kind != "arena"
+        return tuple(getattr(self, k) if (k != "array" or keep) else None for k in self.__slots__)
+
+    def __setstate__(self, state):
+        for k, v in zip(self.__slots__, state):
+            setattr(self, k, v)
 
 
 class _NumpyStep:
@@ -337,17 +346,7 @@ class NativePlan:
         for call in self.gemms:   # each BLAS call reads its function's address from the table
             call.fn_slot = nslots
             nslots += 1
-        self._table = np.zeros(max(nslots, 1), dtype=np.uint64)
-        self._table_addr = self._table.ctypes.data
-        for b in self._buffers:
-            if b.slot is None:
-                continue
-            if b.kind == "const":
-                self._table[b.slot] = b.array.ctypes.data
-            elif b.kind == "arena":
-                self._table[b.slot] = self._arena_addr + b.offset
-        for call in self.gemms:
-            self._table[call.fn_slot] = gemm_address(call.dtype)
+        self._nslots = nslots
         # segments: runs of consecutive native steps; a large splittable kernel runs alone, its
         # outer loop cut across threads (threads.py)
         run_steps: list = []
@@ -364,8 +363,11 @@ class NativePlan:
         for kind, obj, *rest in steps:
             if kind == "native":
                 slots = [self._buf_of[v].slot for v in rest[0]]
-                bounds = chunk_bounds(obj.split, int(np.prod(obj.domain, dtype=np.int64)), threads) \
-                    if isinstance(obj, KernelInfo) and obj.split else None
+                bounds = None
+                if isinstance(obj, KernelInfo) and obj.split:
+                    bounds = chunk_bounds(obj.split, int(np.prod(obj.domain, dtype=np.int64)), threads)
+                elif isinstance(obj, GemmCall) and split_rows(obj, threads):
+                    bounds = chunk_bounds(obj.m, PARALLEL_MIN_ELEMENTS, threads)
                 if bounds is not None and len(bounds) > 1:
                     flush()
                     name = f"graphc_chunks{len(self._module.segments)}"
@@ -383,14 +385,20 @@ class NativePlan:
         self.kernels = self._module.kernels
         self.compiled = self._module.compile(fastmath=self.fastmath, opt_level=self.opt_level) \
             if self._module.segments else None
+        self._run_steps = run_steps
+        self._link()
+
+    def _link(self) -> None:
+        """The run-time state of a planned (or loaded) plan: arena, pointer table, callables."""
+        self._allocate()
         self._steps = []
-        for k, o in run_steps:
+        for k, o in self._run_steps:
             if k == "native":
                 o = NativeModule.segment_function(self.compiled, o)
             elif k == "threaded":
                 o = (NativeModule.chunk_function(self.compiled, o[0]), o[1])
             self._steps.append((k, o))
-        self._prepare_runtime(g, outputs)
+        self._prepare_runtime(self.graph, self.graph.outputs)
 
     def _plan_arena(self, steps: list) -> None:
         """Offsets in one arena for the kernels' intermediates; a buffer is reused after its last reader."""
@@ -421,8 +429,11 @@ class NativePlan:
             for b in by_last.get(i, ()):
                 free.append((-(-max(b.nbytes, 1) // _ARENA_ALIGN) * _ARENA_ALIGN, b.offset))
         self.arena_bytes = top
+
+    def _allocate(self) -> None:
+        """The arena (views of it for buffers numpy touches) and the pointer table."""
         # numpy madvises large allocations for huge pages; the arena lives as long as the plan
-        self._arena = np.empty(top + _ARENA_ALIGN, dtype=np.uint8)
+        self._arena = np.empty(self.arena_bytes + _ARENA_ALIGN, dtype=np.uint8)
         base = self._arena.ctypes.data
         self._arena_addr = base + (-base) % _ARENA_ALIGN
         start = self._arena_addr - base
@@ -430,6 +441,45 @@ class NativePlan:
             if b.kind == "arena" and (b.pinned or b.numpy_written):
                 raw = self._arena[start + b.offset:start + b.offset + b.nbytes]
                 b.array = raw.view(b.dtype.np).reshape(b.shape)
+        self._table = np.zeros(max(self._nslots, 1), dtype=np.uint64)
+        self._table_addr = self._table.ctypes.data
+        for b in self._buffers:
+            if b.slot is None:
+                continue
+            if b.kind == "const":
+                self._table[b.slot] = b.array.ctypes.data
+            elif b.kind == "arena":
+                self._table[b.slot] = self._arena_addr + b.offset
+        for call in self.gemms:
+            self._table[call.fn_slot] = gemm_address(call.dtype)
+
+    # ================================================================== pickling (the plan cache)
+    # what a loaded plan rebuilds (_link) rather than reads from the pickle
+    _RUNTIME = ("_module", "compiled", "_steps", "_table", "_table_addr", "_arena", "_arena_addr", "_lock",
+                "_on_error", "_persistent", "_feed_plan", "_out_plan", "_outputs", "_fresh", "_simple",
+                "_simple_feeds", "_simple_outs", "_segment")
+
+    def __getstate__(self) -> dict:
+        state = {k: v for k, v in self.__dict__.items() if k not in self._RUNTIME}
+        state["_object_code"] = self.compiled.object_code if self.compiled is not None else None
+        state["_source_text"] = self.compiled.source if self.compiled is not None else ""
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        from . import jit
+
+        code, source = state.pop("_object_code"), state.pop("_source_text")
+        self.__dict__.update(state)
+        self._module = None
+        self._on_error = None
+        self._lock = threading.Lock()
+        self.compiled = None if code is None else jit.load_object(code, jit.compile_flags(self.opt_level,
+                                                                                          self.fastmath), source)
+        self._link()
+
+    def set_error_handler(self, on_error: Callable | None) -> None:
+        """``on_error(node, arrays, attrs, exc)`` turns a numpy step's error into the one to raise."""
+        self._on_error = on_error
 
     def _prepare_runtime(self, g: Graph, outputs: list) -> None:
         """What each call does, precomputed: feeds to check and place, outputs to allocate."""
@@ -583,8 +633,8 @@ class NativePlan:
         return self.compiled.asm() if self.compiled is not None else ""
 
     def source_ir(self) -> str:
-        """The unoptimized LLVM IR text the module was built from."""
-        return self._module.text()
+        """The unoptimized LLVM IR text the module was built from ('' when no kernel was generated)."""
+        return self.compiled.source if self.compiled is not None else ""
 
     @property
     def numpy_nodes(self) -> list:

@@ -26,7 +26,8 @@ from llvmlite import ir
 
 from .. import dtypes as _dt
 
-__all__ = ["GemmLib", "GemmCall", "resolve_gemm", "plan_gemm", "emit_gemm"]
+__all__ = ["GemmLib", "GemmCall", "resolve_gemm", "plan_gemm", "emit_gemm", "blas_threads", "split_rows",
+           "GEMM_SPLIT_MIN_MACS"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _I32 = ir.IntType(32)
@@ -131,6 +132,7 @@ class GemmCall:
     batch: tuple
     fn_slot: int = -1
     name: str = "gemm"
+    threads: int = 1     # how many row ranges the plan runs it as (set by the backend)
 
 
 def _matrix_layout(rows: int, cols: int, sr: int, sc: int):
@@ -187,13 +189,44 @@ def plan_gemm(node: int, dtype: _dt.DType, a_shape: tuple, a_layout: tuple, b_sh
     return GemmCall(node, dtype, m, n, k, la[0], lb[0], la[1], lb[1], max(n, 1), off_a, off_b, tuple(batch))
 
 
+@lru_cache(maxsize=None)
+def blas_threads() -> int | None:
+    """How many threads the resolved BLAS runs one call on (``openblas_get_num_threads``), or None
+    when it cannot be asked."""
+    lib = resolve_gemm()
+    if lib is None:
+        return None
+    handle = ctypes.CDLL(lib.path)
+    for pre in ("scipy_openblas", "openblas"):
+        for suf in _SUFFIXES:
+            fn = getattr(handle, f"{pre}_get_num_threads{suf}", None)
+            if fn is not None:
+                fn.restype = ctypes.c_int
+                return int(fn())
+    return None
+
+
+# a GEMM is cut into row ranges run on graphc's threads (threads.py) only when the BLAS runs each
+# call on one thread (else it splits the work itself) and the call is big enough that waking a
+# worker (about 25 us) is small beside it: 2**21 multiply-adds take about 60 us on one core here
+GEMM_SPLIT_MIN_MACS = 1 << 21
+
+
+def split_rows(call: GemmCall, threads: int) -> bool:
+    """Whether ``call`` runs as row ranges on ``threads`` threads (see GEMM_SPLIT_MIN_MACS)."""
+    return (threads > 1 and not call.batch and call.m >= 2 * threads
+            and call.m * call.n * call.k >= GEMM_SPLIT_MIN_MACS and blas_threads() == 1)
+
+
 def _mem(dtype: _dt.DType):
     return ir.FloatType() if dtype is _dt.float32 else ir.DoubleType()
 
 
-def emit_gemm(b: ir.IRBuilder, table: ir.Value, call: GemmCall, slots: list) -> None:
+def emit_gemm(b: ir.IRBuilder, table: ir.Value, call: GemmCall, slots: list, rows: tuple | None = None) -> None:
     """Emit ``call`` at the builder's position: A, B, C pointers from table ``slots``, the
-    function from ``call.fn_slot``, one cblas call per batch index (nested loops)."""
+    function from ``call.fn_slot``, one cblas call per batch index (nested loops).  ``rows``
+    (``(start, stop)`` i64 values, unbatched calls only) computes only those rows of C, so
+    disjoint ranges can run on several threads."""
     ft = _mem(call.dtype)
     fnty = ir.FunctionType(ir.VoidType(), [_I32, _I32, _I32, _I64, _I64, _I64, ft, ft.as_pointer(), _I64,
                                            ft.as_pointer(), _I64, ft, ft.as_pointer(), _I64])
@@ -205,11 +238,18 @@ def emit_gemm(b: ir.IRBuilder, table: ir.Value, call: GemmCall, slots: list) -> 
     pa = b.gep(load(slots[0], ft.as_pointer()), [ir.Constant(_I64, call.off_a)])
     pb = b.gep(load(slots[1], ft.as_pointer()), [ir.Constant(_I64, call.off_b)])
     pc = load(slots[2], ft.as_pointer())
+    m = ir.Constant(_I64, call.m)
+    if rows is not None:
+        start, stop = rows
+        m = b.sub(stop, start)
+        # row i of op(A) starts at i * lda, or at column i of a transposed A
+        pa = b.gep(pa, [start if call.trans_a else b.mul(start, ir.Constant(_I64, call.lda))])
+        pc = b.gep(pc, [b.mul(start, ir.Constant(_I64, call.ldc))])
 
     def body(a, bb, c):
         i32, i64 = (lambda v: ir.Constant(_I32, v)), (lambda v: ir.Constant(_I64, v))
         b.call(fn, [i32(_ROW_MAJOR), i32(_TRANS if call.trans_a else _NO_TRANS),
-                    i32(_TRANS if call.trans_b else _NO_TRANS), i64(call.m), i64(call.n), i64(call.k),
+                    i32(_TRANS if call.trans_b else _NO_TRANS), m, i64(call.n), i64(call.k),
                     ir.Constant(ft, 1.0), a, i64(call.lda), bb, i64(call.ldb), ir.Constant(ft, 0.0), c,
                     i64(call.ldc)])
 

@@ -55,7 +55,11 @@ def key_text(ir_text: str, flags: jit.CompileFlags) -> str:
 
 def cache_key(ir_text: str, flags: jit.CompileFlags) -> str:
     """A short hex digest of ``key_text`` (memory key and file name)."""
-    return hashlib.sha256(key_text(ir_text, flags).encode()).hexdigest()
+    return _digest(key_text(ir_text, flags))
+
+
+def _digest(full_key: str) -> str:
+    return hashlib.sha256(full_key.encode()).hexdigest()
 
 
 @dataclass
@@ -67,6 +71,8 @@ class CacheStats:
     misses: int = 0
     rejected: int = 0      # disk files present but invalid (rebuilt)
     write_errors: int = 0  # disk writes that failed (cache went on in memory)
+    plan_hits: int = 0     # whole compiled plans loaded from disk (plan_cache.py)
+    plan_misses: int = 0
 
 
 class KernelCache:
@@ -87,7 +93,7 @@ class KernelCache:
         source = str(ir)
         flags = jit.compile_flags(opt_level, fastmath)
         full_key = key_text(source, flags)
-        key = hashlib.sha256(full_key.encode()).hexdigest()
+        key = _digest(full_key)
         with self._lock:
             cm = self._memory.get(key)
             if cm is not None:
@@ -106,9 +112,30 @@ class KernelCache:
         self._remember(key, cm)
         return cm
 
-    def path_for(self, key: str) -> Path:
+    def path_for(self, key: str, suffix: str = ".gco") -> Path:
         """Where the entry for ``key`` (a ``cache_key`` digest) lives on disk."""
-        return self.directory / key[:2] / f"{key}.gco"
+        return self.directory / key[:2] / f"{key}{suffix}"
+
+    def count(self, counter: str) -> None:
+        """Add one to ``stats.<counter>`` (thread-safe)."""
+        with self._lock:
+            setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+
+    def read_entry(self, full_key: str, suffix: str) -> bytes | None:
+        """The payload stored for ``full_key`` if its file is intact (magic, version, key, length and
+        checksum all match), else None; a damaged file counts in ``stats.rejected``."""
+        try:
+            blob = self.path_for(_digest(full_key), suffix).read_bytes()
+        except OSError:
+            return None
+        payload = _decode(blob, full_key)
+        if payload is None:
+            self.count("rejected")
+        return payload
+
+    def write_entry(self, full_key: str, payload: bytes, suffix: str) -> None:
+        """Store ``payload`` for ``full_key`` atomically (a failed write only counts in ``stats``)."""
+        self._store(_digest(full_key), full_key, payload, suffix)
 
     def clear_memory(self) -> None:
         """Forget in-memory entries (modules stay alive while referenced)."""
@@ -125,15 +152,8 @@ class KernelCache:
 
     def _load_from_disk(self, key: str, full_key: str, flags: jit.CompileFlags,
                         source: str) -> jit.CompiledModule | None:
-        path = self.path_for(key)
-        try:
-            blob = path.read_bytes()
-        except OSError:
-            return None
-        payload = _decode(blob, full_key)
+        payload = self.read_entry(full_key, ".gco")
         if payload is None:
-            with self._lock:
-                self.stats.rejected += 1
             return None
         try:
             cm = jit.load_object(payload, flags, source)
@@ -145,11 +165,11 @@ class KernelCache:
             self.stats.disk_hits += 1
         return cm
 
-    def _store(self, key: str, full_key: str, obj: bytes) -> None:
-        path = self.path_for(key)
+    def _store(self, key: str, full_key: str, obj: bytes, suffix: str = ".gco") -> None:
+        path = self.path_for(key, suffix)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".gco", dir=path.parent)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(_encode(full_key, obj))

@@ -90,13 +90,19 @@ class NativeModule:
         b.ret_void()
         self.segments.append(name)
 
-    def add_chunk_driver(self, name: str, kernel: KernelInfo, slots: list) -> None:
-        """A driver ``void name(i8** table, i64 start, i64 stop)`` running ``kernel`` (which must have
-        ``split``) on outer rows [start, stop) only; disjoint ranges may run concurrently."""
+    def add_chunk_driver(self, name: str, kernel, slots: list) -> None:
+        """A driver ``void name(i8** table, i64 start, i64 stop)`` running ``kernel`` (a KernelInfo with
+        ``split``, or an unbatched GemmCall) on outer rows [start, stop) only; disjoint ranges may run
+        concurrently."""
         fn = ir.Function(self.ir, ir.FunctionType(ir.VoidType(), [_I8P.as_pointer(), _I64, _I64]), name=name)
         fn.attributes.add("nounwind")
         table, start, stop = fn.args
         b = ir.IRBuilder(fn.append_basic_block("entry"))
+        if isinstance(kernel, GemmCall):
+            emit_gemm(b, table, kernel, slots, rows=(start, stop))
+            b.ret_void()
+            self.segments.append(name)
+            return
         desc = self._descs[kernel.name]
         counts = [stop] + [ir.Constant(_I64, n) for n in desc.counts[1:]]
         self._call_kernel(b, table, kernel, slots, counts, start)

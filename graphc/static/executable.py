@@ -50,22 +50,56 @@ def resolve_backend(name: str) -> str:
     raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)}")
 
 
+def _error_handler(plan: Plan):
+    """``on_error(node, arrays, attrs, exc)`` for native plans: the interpreter's error for that node."""
+    steps = {st.node: st for st in plan.steps}
+
+    def on_error(node, arrays, attrs, exc):
+        return plan._error(steps[node], arrays, attrs, exc)
+    return on_error
+
+
 def _native_plan(graph: Graph, plan: Plan, fastmath: bool):
     """The llvm backend's runner: a NativePlan, or one per concrete shape for symbolic sizes."""
     from ..codegen.backend import NativePlan
     from .specialize import PerShape
 
-    steps = {st.node: st for st in plan.steps}
-
-    def on_error(node, arrays, attrs, exc):
-        return plan._error(steps[node], arrays, attrs, exc)
+    on_error = _error_handler(plan)
 
     def build(g: Graph):
         return NativePlan(g, fastmath=fastmath, on_error=on_error)
 
-    if any(None in graph.specs(n)[0].shape for n in graph.placeholders()):
+    if _symbolic(graph):
         return PerShape(graph, build)
     return build(graph)
+
+
+def _symbolic(graph: Graph) -> bool:
+    return any(None in graph.specs(n)[0].shape for n in graph.placeholders())
+
+
+def _compile_llvm(graph: Graph, optimize: bool, fastmath: bool) -> tuple:
+    """``(optimized graph, pass stats, interpreter Plan, native runner)`` for the llvm backend: a
+    static-shape graph's whole compiled plan comes from the plan cache (graphc.codegen.plan_cache)
+    when an earlier compile, in any process, left it there."""
+    if _symbolic(graph):
+        opt, stats = optimize_graph(graph) if optimize else (graph, [])
+        plan = Plan(opt)
+        return opt, stats, plan, _native_plan(opt, plan, fastmath)
+    from ..codegen import plan_cache
+
+    key = plan_cache.plan_key(graph, optimize=optimize, fastmath=fastmath)
+    parts = plan_cache.load_plan(key)
+    if parts is not None:
+        opt, stats, native = parts
+        plan = Plan(opt)
+        native.set_error_handler(_error_handler(plan))
+        return opt, stats, plan, native
+    opt, stats = optimize_graph(graph) if optimize else (graph, [])
+    plan = Plan(opt)
+    native = _native_plan(opt, plan, fastmath)
+    plan_cache.store_plan(key, (opt, stats, native))
+    return opt, stats, plan, native
 
 
 def optimize_graph(g: Graph) -> tuple:
@@ -102,9 +136,12 @@ class Executable:
         self.backend = resolve_backend(backend)
         self.fastmath = bool(fastmath)
         self.source = graph
-        self.graph, self.passes = optimize_graph(graph) if optimize else (graph, [])
-        self._plan = Plan(self.graph)
-        self._native = _native_plan(self.graph, self._plan, self.fastmath) if self.backend == "llvm" else None
+        if self.backend == "llvm":
+            self.graph, self.passes, self._plan, self._native = _compile_llvm(graph, optimize, self.fastmath)
+        else:
+            self.graph, self.passes = optimize_graph(graph) if optimize else (graph, [])
+            self._plan = Plan(self.graph)
+            self._native = None
         # run_arrays' inputs are checked against their specs already: a NativePlan need not check again
         self._native_run = None if self._native is None else getattr(self._native, "run_checked", self._native.run)
         self._bound = {n: src for n, src in bound.items() if n in self.graph}
