@@ -1,6 +1,6 @@
-"""The benchmark table: numpy, graphc eager, graphc interp and graphc llvm on the same workloads.
+"""The benchmark table: numpy, graphc eager, graphc interp, graphc llvm and the installed peers.
 
-    python benchmarks/run.py [--repeat 7] [--threads 1] [--quick]
+    python benchmarks/run.py [--repeat 7] [--threads 1] [--quick] [--no-torch-compile]
 
 Workloads (see /work/shared/PERFORMANCE.md for the peers' figures):
 
@@ -14,11 +14,28 @@ Workloads (see /work/shared/PERFORMANCE.md for the peers' figures):
 * W6  compiling W3's training step with the llvm backend (trace, passes, native code), each
   in a fresh subprocess: cold with an empty ``GRAPHC_CACHE_DIR`` (a new temporary folder),
   warm in a second process on the disk cache the first left; "vs numpy" compares with cold.
+  The child imports every module that compiling loads (``graphc.codegen``, ``graphc.static.passes``,
+  ``graphc.static.specialize``, and through them llvmlite) before its timer starts: W6 measures
+  compiling, not importing the library (with ``PYTHONDONTWRITEBYTECODE=1`` each import
+  recompiles its sources, about 0.1 s).
 
 "vs numpy" is numpy's time divided by the row's (above 1: faster than numpy).  All numbers come
 from one run of this script, medians of ``--repeat`` timed calls after a warm-up call, so the
 ratios compare like with like.  The copy row is a large-array ``np.copyto``: the memory
 bandwidth one core reaches here, the ceiling for W1/W2's GB/s.
+
+Peers, measured in the same run when installed (each imported inside ``try``; a missing one has
+no rows and is named under the table), after the graphc rows of each workload:
+
+* torch: "torch eager" on W1-W5 (W3: the same MLP with the same initial weights,
+  ``F.cross_entropy`` and ``torch.optim.SGD``), on ``torch.set_num_threads(--threads)``;
+  "torch.compile" (inductor) on W1 and W2, timed on warm calls only: compiling happens in the
+  warm-up call, its seconds are printed under the table (10-25 s here on an empty inductor
+  cache, about 6 s on a warm one); ``--no-torch-compile`` leaves it out, and a failure to compile
+  (inductor needs a C++ compiler) is one line under the table instead of the rows;
+* jax: "jax.jit" on W1, W2 and W5, waiting on ``block_until_ready``; XLA's CPU thread pool
+  takes every core whatever ``--threads`` says (jax 0.10 offers no setting that changes it);
+* numexpr: W1 as one ``numexpr.evaluate`` on ``numexpr.set_num_threads(--threads)``.
 
 Environment: this process removes ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` from its own
 environment before numpy loads (they make OpenBLAS pick a slower kernel; the test suite keeps
@@ -31,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import subprocess
 import sys
@@ -49,8 +67,9 @@ def _configure_env(threads: int) -> None:
 def _args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7, help="timed calls per row (median)")
-    ap.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    ap.add_argument("--threads", type=int, default=1, help="threads for BLAS, torch and numexpr")
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run, not for reporting)")
+    ap.add_argument("--no-torch-compile", action="store_true", help="leave out the torch.compile rows")
     return ap.parse_args()
 
 
@@ -92,8 +111,161 @@ def _kernel_threads(n: int):
             os.environ["GRAPHC_THREADS"] = old
 
 
+# ----------------------------------------------------------------------------- peers
+class Peers:
+    """The peer libraries that are installed, and the lines the table prints about them."""
+
+    def __init__(self, threads: int, torch_compile: bool) -> None:
+        self.missing: list[str] = []  # peers not installed: named under the table
+        self.notes: list[str] = []  # why torch.compile rows are missing, if they are
+        self.compile_s: dict[str, float] = {}  # torch.compile's warm-up (compiling) seconds by workload
+        self.torch = self._load("torch")
+        if self.torch is not None:
+            self.torch.set_num_threads(threads)  # as many as BLAS gets, so the rows compare
+        self.jax = self._load("jax")
+        self.jnp = self._load("jax.numpy") if self.jax is not None else None
+        if self.jnp is None:
+            self.jax = None
+        self.numexpr = self._load("numexpr")
+        if self.numexpr is not None:
+            self.numexpr.set_num_threads(threads)
+        self.torch_compile = torch_compile and self.torch is not None
+
+    def _load(self, name: str):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            self.missing.append(name.split(".")[0])
+            return None
+
+    def describe(self, threads: int) -> str:
+        """One line: the peers that will have rows, with versions and threads."""
+        parts = []
+        if self.torch is not None:
+            parts.append(f"torch {self.torch.__version__} (threads {threads}"
+                         f"{', torch.compile' if self.torch_compile else ''})")
+        if self.jax is not None:
+            parts.append(f"jax {self.jax.__version__} (XLA's own pool: every core)")
+        if self.numexpr is not None:
+            parts.append(f"numexpr {self.numexpr.__version__} (threads {threads})")
+        return "peers: " + ("; ".join(parts) if parts else "none installed")
+
+    def torch_compiled(self, fn, args: tuple, workload: str):
+        """``torch.compile(fn)`` after its first call on ``args`` (which compiles it); None if that fails."""
+        if not self.torch_compile:
+            return None
+        t0 = time.perf_counter()
+        try:
+            compiled = self.torch.compile(fn)
+            compiled(*args)
+        except Exception as exc:  # inductor needs a working C++ toolchain: any failure drops the rows
+            self.torch_compile = False
+            why = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+            self.notes.append(f"torch.compile rows left out: {type(exc).__name__}: {why}")
+            return None
+        self.compile_s[workload] = time.perf_counter() - t0
+        return compiled
+
+
+def peer_rows_w1(peers: Peers, a: np.ndarray, b: np.ndarray, c: np.ndarray, repeat: int) -> list:
+    """W1 rows of torch eager, torch.compile, jax.jit and numexpr (those installed)."""
+    rows = []
+    if peers.torch is not None:
+        torch = peers.torch
+
+        def torch_w1(x, y, z):
+            return torch.sigmoid(x * y + z) * torch.tanh(x) - 0.5 * z
+
+        xa, xb, xc = (torch.from_numpy(v) for v in (a, b, c))
+        rows.append(("torch eager", median_s(lambda: torch_w1(xa, xb, xc), repeat)))
+        compiled = peers.torch_compiled(torch_w1, (xa, xb, xc), "W1")
+        if compiled is not None:
+            rows.append(("torch.compile", median_s(lambda: compiled(xa, xb, xc), repeat)))
+    if peers.jax is not None:
+        jax, jnp = peers.jax, peers.jnp
+        ja, jb, jc = (jnp.asarray(v) for v in (a, b, c))
+        jitted = jax.jit(lambda x, y, z: jax.nn.sigmoid(x * y + z) * jnp.tanh(x) - 0.5 * z)
+        rows.append(("jax.jit", median_s(lambda: jitted(ja, jb, jc).block_until_ready(), repeat)))
+    if peers.numexpr is not None:
+        # a literal 0.5 is a float64 constant to numexpr and would make the whole result float64
+        names = dict(a=a, b=b, c=c, half=np.float32(0.5))
+        expr = "1 / (1 + exp(-(a * b + c))) * tanh(a) - half * c"
+        rows.append(("numexpr", median_s(lambda: peers.numexpr.evaluate(expr, local_dict=names), repeat)))
+    return rows
+
+
+def peer_rows_w2(peers: Peers, x: np.ndarray, repeat: int) -> list:
+    """W2 rows of torch eager, torch.compile and jax.jit (those installed)."""
+    rows = []
+    if peers.torch is not None:
+        torch = peers.torch
+
+        def torch_softmax(t):
+            return torch.softmax(t, dim=-1)
+
+        tx = torch.from_numpy(x)
+        rows.append(("torch eager", median_s(lambda: torch_softmax(tx), repeat)))
+        compiled = peers.torch_compiled(torch_softmax, (tx,), "W2")
+        if compiled is not None:
+            rows.append(("torch.compile", median_s(lambda: compiled(tx), repeat)))
+    if peers.jax is not None:
+        jax = peers.jax
+        jx = peers.jnp.asarray(x)
+        jitted = jax.jit(lambda t: jax.nn.softmax(t, axis=-1))
+        rows.append(("jax.jit", median_s(lambda: jitted(jx).block_until_ready(), repeat)))
+    return rows
+
+
+def peer_rows_w3(peers: Peers, weights: list, x: np.ndarray, y: np.ndarray, lr: float, repeat: int) -> list:
+    """W3 row of torch eager: the same MLP from the same initial ``weights`` (Linear order: weight, bias)."""
+    if peers.torch is None:
+        return []
+    torch = peers.torch
+    nn = torch.nn
+    sizes = [w.shape[1] for w in weights[::2]] + [weights[-1].shape[0]]
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers += [nn.Linear(sizes[i], sizes[i + 1]), nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    with torch.no_grad():
+        for param, w in zip(model.parameters(), weights):
+            param.copy_(torch.from_numpy(w))
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step():
+        loss = nn.functional.cross_entropy(model(tx), ty)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return [("torch eager", median_s(step, repeat))]
+
+
+def peer_rows_w4(peers: Peers, x: np.ndarray, chain, repeat: int) -> list:
+    """W4 row of torch eager: the same Python chain on a torch tensor (100 dispatched ops)."""
+    if peers.torch is None:
+        return []
+    tx = peers.torch.from_numpy(x)
+    return [("torch eager", median_s(lambda: chain(tx), repeat, inner=50))]
+
+
+def peer_rows_w5(peers: Peers, a: np.ndarray, b: np.ndarray, repeat: int) -> list:
+    """W5 rows of torch eager and jax.jit (those installed)."""
+    rows = []
+    if peers.torch is not None:
+        ta, tb = peers.torch.from_numpy(a), peers.torch.from_numpy(b)
+        rows.append(("torch eager", median_s(lambda: ta @ tb, repeat)))
+    if peers.jax is not None:
+        ja, jb = peers.jnp.asarray(a), peers.jnp.asarray(b)
+        jitted = peers.jax.jit(lambda x, y: x @ y)
+        rows.append(("jax.jit", median_s(lambda: jitted(ja, jb).block_until_ready(), repeat)))
+    return rows
+
+
 # ----------------------------------------------------------------------------- workloads
-def w1(n: int, repeat: int) -> list:
+def w1(n: int, repeat: int, peers: Peers) -> list:
     rng = np.random.default_rng(0)
     a, b, c = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
 
@@ -112,10 +284,10 @@ def w1(n: int, repeat: int) -> list:
     with _kernel_threads(1):
         f = gc.compile(graph, backend="llvm")
     rows.append(("graphc llvm 1T", median_s(lambda: f(ta, tb, tc), repeat)))
-    return rows
+    return rows + peer_rows_w1(peers, a, b, c, repeat)
 
 
-def w2(rows_cols: tuple, repeat: int) -> list:
+def w2(rows_cols: tuple, repeat: int, peers: Peers) -> list:
     x = np.random.default_rng(1).standard_normal(rows_cols).astype(np.float32)
 
     def numpy_softmax():
@@ -131,10 +303,10 @@ def w2(rows_cols: tuple, repeat: int) -> list:
     with _kernel_threads(1):
         f = gc.compile(lambda t: F.softmax(t, dim=-1), backend="llvm")
     rows.append(("graphc llvm 1T", median_s(lambda: f(tx), repeat)))
-    return rows
+    return rows + peer_rows_w2(peers, x, repeat)
 
 
-def w3(batch: int, repeat: int) -> list:
+def w3(batch: int, repeat: int, peers: Peers) -> list:
     sizes = (784, 512, 512, 10)
     rng = np.random.default_rng(2)
     x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
@@ -148,6 +320,7 @@ def w3(batch: int, repeat: int) -> list:
 
     # numpy by hand: the same step (forward, cross-entropy, backward, SGD)
     ws = [p.detach().numpy().copy() for p in make_model().parameters()]
+    initial = [w.copy() for w in ws]  # numpy_step updates ws in place
     onehot = np.eye(sizes[-1], dtype=np.float32)[y]
 
     def numpy_step():
@@ -182,10 +355,10 @@ def w3(batch: int, repeat: int) -> list:
         model = make_model()
         f = gc.compile(step_fn(model, gc.optim.SGD(model.parameters(), lr=float(lr))), backend=backend)
         rows.append((f"graphc {backend}", median_s(lambda: f(tx, ty), repeat)))
-    return rows
+    return rows + peer_rows_w3(peers, initial, x, y, float(lr), repeat)
 
 
-def w4(repeat: int) -> list:
+def w4(repeat: int, peers: Peers) -> list:
     x = np.random.default_rng(3).standard_normal((8, 8)).astype(np.float32)
 
     def chain(t):
@@ -205,17 +378,17 @@ def w4(repeat: int) -> list:
     for backend in ("interp", "llvm"):
         f = gc.compile(chain, backend=backend)
         rows.append((f"graphc {backend}", median_s(lambda: f(tx), repeat, inner=50 if backend == "interp" else 2000)))
-    return rows
+    return rows + peer_rows_w4(peers, x, chain, repeat)
 
 
-def w5(n: int, repeat: int) -> list:
+def w5(n: int, repeat: int, peers: Peers) -> list:
     rng = np.random.default_rng(4)
     a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
     ta, tb = gc.tensor(a), gc.tensor(b)
     f = gc.compile(lambda x, y: x @ y, backend="llvm")
     return [("numpy", median_s(lambda: a @ b, repeat)),
             ("graphc eager", median_s(lambda: ta @ tb, repeat)),
-            ("graphc llvm", median_s(lambda: f(ta, tb), repeat))]
+            ("graphc llvm", median_s(lambda: f(ta, tb), repeat))] + peer_rows_w5(peers, a, b, repeat)
 
 
 # run in a fresh interpreter: nothing compiled earlier in this process can help it
@@ -224,6 +397,8 @@ import os, sys, time
 sys.path.insert(0, sys.argv[1])
 import numpy as np
 import graphc as gc
+# what compiling imports on first use, loaded before the timer: W6 times compiling, not importing
+import graphc.codegen, graphc.static.passes, graphc.static.specialize
 F = gc.nn.functional
 batch = int(sys.argv[2])
 rng = np.random.default_rng(2)
@@ -280,19 +455,22 @@ def main() -> None:
     from graphc.codegen import jit
 
     host = jit.host_target()
+    peers = Peers(args.threads, torch_compile=not args.no_torch_compile)
     bw = copy_bandwidth(64 << 20 if not args.quick else 4 << 20, repeat)
     print(f"graphc benchmarks: cpu {host.cpu}, {os.cpu_count()} logical cpus, BLAS threads {args.threads}, "
           f"median of {repeat}; OPENBLAS_CORETYPE/L2_SIZE unset in this process")
+    print(peers.describe(args.threads))
     print(f"large-array copy bandwidth: {bw:.1f} GB/s (read + write)\n")
     table = [
-        (f"W1 sigmoid(a*b+c)*tanh(a)-0.5*c, {n1} f32", w1(n1, repeat), 16 * n1, "ms"),
-        (f"W2 row softmax {n2[0]}x{n2[1]} f32", w2(n2, repeat), 8 * n2[0] * n2[1], "ms"),
-        (f"W3 MLP 784-512-512-10 SGD step, batch {batch}", w3(batch, repeat), None, "ms"),
-        ("W4 call, 100-op chain on (8, 8)", w4(repeat), None, "us"),
-        (f"W5 matmul {n5}x{n5} f32 (GFLOP/s)", w5(n5, repeat), 2 * n5 ** 3, "ms"),
+        (f"W1 sigmoid(a*b+c)*tanh(a)-0.5*c, {n1} f32", w1(n1, repeat, peers), 16 * n1, "ms"),
+        (f"W2 row softmax {n2[0]}x{n2[1]} f32", w2(n2, repeat, peers), 8 * n2[0] * n2[1], "ms"),
+        (f"W3 MLP 784-512-512-10 SGD step, batch {batch}", w3(batch, repeat, peers), None, "ms"),
+        ("W4 call, 100-op chain on (8, 8)", w4(repeat, peers), None, "us"),
+        (f"W5 matmul {n5}x{n5} f32 (GFLOP/s)", w5(n5, repeat, peers), 2 * n5 ** 3, "ms"),
         (f"W6 compile W3 step (llvm), batch {batch}", w6(batch, repeat), None, "ms"),
     ]
-    head = f"{'workload':<44} {'implementation':<14} {'time':>10} {'GB/s':>7} {'% copy bw':>9} {'vs numpy':>9}"
+    width = max(len(name) for name, *_ in table)
+    head = f"{'workload':<{width}} {'implementation':<14} {'time':>10} {'GB/s':>7} {'% copy bw':>9} {'vs numpy':>9}"
     print(head)
     print("-" * len(head))
     for name, rows, traffic, unit in table:
@@ -301,10 +479,16 @@ def main() -> None:
             t = sec * (1e3 if unit == "ms" else 1e6)
             gbs = f"{traffic / sec / 1e9:7.1f}" if traffic else f"{'':>7}"
             pct = f"{100 * traffic / sec / 1e9 / bw:8.0f}%" if traffic and not name.startswith("W5") else f"{'':>9}"
-            print(f"{name if i == 0 else '':<44} {impl:<14} {t:>7.2f} {unit} {gbs} {pct} {base / sec:>8.2f}x")
+            print(f"{name if i == 0 else '':<{width}} {impl:<14} {t:>7.2f} {unit} {gbs} {pct} {base / sec:>8.2f}x")
     print("\nGB/s: the workload's minimal traffic (W1 3 reads + 1 write, W2 1 read + 1 write) over the time; "
           "W5's column is GFLOP/s (2 n**3 flops over the time); W6's ratio is cold over warm.")
-
+    if peers.compile_s:
+        print("torch.compile: " + ", ".join(f"{w} compiled in {s:.1f} s" for w, s in peers.compile_s.items())
+              + " (the warm-up call, not timed; inductor's disk cache makes later runs faster)")
+    for note in peers.notes:
+        print(note)
+    if peers.missing:
+        print(f"peers not installed (no rows): {', '.join(peers.missing)}")
 
 if __name__ == "__main__":
     main()
