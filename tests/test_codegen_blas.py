@@ -84,7 +84,7 @@ def test_epilogue_runs_in_the_same_segment():
     assert exe.numpy_nodes == []
     plan = exe._native_for_inspection()
     assert len(plan.gemms) == 1 and len(plan.kernels) == 1
-    assert [kind for kind, _ in plan._steps] == ["native"]   # one driver: gemm, then the epilogue kernel
+    assert [kind for kind, _ in plan._run_steps] == ["native"]   # one driver: gemm, then the epilogue kernel
     want = np.tanh(np.maximum(arrays[0] @ arrays[1] + arrays[2], 0))
     assert_matches(exe(**{f"x{i}": a for i, a in enumerate(arrays)}), want, rtol=1e-5, atol=1e-6)
 

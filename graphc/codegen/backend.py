@@ -35,6 +35,7 @@ from __future__ import annotations
 import ctypes
 import sys
 import threading
+from collections import OrderedDict
 from typing import Callable
 
 import numpy as np
@@ -48,6 +49,7 @@ from .lower import BufferRef, InlineConst, contiguous_strides, describe_group
 from .module import KernelInfo, NativeModule
 from .threads import PARALLEL_MIN_ELEMENTS, chunk_bounds, run_chunks, thread_count
 from .scalar import REDUCTIONS, SUPPORTED_DTYPES, Unsupported
+from .symint import NonAffine, at, from_example, is_sym, prod
 
 __all__ = ["NativePlan", "ALIAS_OPS"]
 
@@ -55,35 +57,69 @@ ALIAS_OPS = frozenset(("reshape", "view", "permute", "expand"))
 _ARENA_ALIGN = 64
 _POOL_MIN_BYTES = 1 << 20     # outputs at least this large are recycled through the pool
 _POOL_PER_OUTPUT = 2
+_STATES_KEPT = 8               # sizes a dynamic plan keeps arenas and tables for
 _KERNEL_ERRORS = (IndexError, RuntimeError, TypeError, ValueError, ZeroDivisionError, NotImplementedError,
                   np.linalg.LinAlgError)
 
 
 class _Buffer:
-    """A memory region: ``kind`` feed, const, arena, out (fresh per call) or dyn (a numpy result)."""
+    """A memory region: ``kind`` feed, const, arena, out (fresh per call) or dyn (a numpy result).
+    ``shape`` and ``nbytes`` may depend on the symbolic size (symint.Sym) in a dynamic plan."""
 
-    __slots__ = ("id", "kind", "dtype", "shape", "nbytes", "slot", "offset", "pinned", "first", "last",
+    __slots__ = ("id", "kind", "dtype", "shape", "nbytes", "slot", "pinned", "first", "last",
                  "array", "root", "native_use", "numpy_written")
 
     def __init__(self, bid: int, kind: str, dtype: _dt.DType, shape: tuple, root: Value):
         self.id, self.kind, self.dtype, self.shape, self.root = bid, kind, dtype, shape, root
-        self.nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        self.nbytes = prod(shape) * dtype.itemsize
         self.slot = None
-        self.offset = 0
         self.pinned = False
         self.first = self.last = -1
-        self.array = None
+        self.array = None      # a constant's value
         self.native_use = False
         self.numpy_written = False
 
-    def __getstate__(self):
-        # an arena buffer's array is a view of the plan's arena, rebuilt when a plan is loaded
-        keep = self.kind != "arena"
-        return tuple(getattr(self, k) if (k != "array" or keep) else None for k in self.__slots__)
 
-    def __setstate__(self, state):
-        for k, v in zip(self.__slots__, state):
-            setattr(self, k, v)
+class _SizeState:
+    """What calls at one size use (see NativePlan._make_state)."""
+
+    __slots__ = ("size", "arena", "table", "table_addr", "steps", "persistent", "feed_plan", "out_plan",
+                 "simple", "simple_feeds", "simple_outs", "segment")
+
+
+def _arena_layout(buffers: list, nsteps: int, size: int | None) -> tuple:
+    """``({buffer id: offset}, total bytes)``: the arena buffers at ``size``, first fit in step order;
+    a buffer's block is free again after its last reader (buffers numpy reads are never reused)."""
+    by_first: dict = {}
+    by_last: dict = {}
+    for b in buffers:
+        if b.kind == "arena":
+            by_first.setdefault(b.first, []).append(b)
+            if not b.pinned:
+                by_last.setdefault(b.last, []).append(b)
+
+    def rounded(b):
+        return -(-max(at(b.nbytes, size), 1) // _ARENA_ALIGN) * _ARENA_ALIGN
+
+    offsets: dict = {}
+    free: list = []   # (size, offset) blocks
+    top = 0
+    for i in range(nsteps):
+        for b in by_first.get(i, ()):
+            need = rounded(b)
+            fit = [blk for blk in free if blk[0] >= need]
+            if fit:
+                blk = min(fit)
+                free.remove(blk)
+                offsets[b.id] = blk[1]
+                if blk[0] > need:
+                    free.append((blk[0] - need, blk[1] + need))
+            else:
+                offsets[b.id] = top
+                top += need
+        for b in by_last.get(i, ()):
+            free.append((rounded(b), offsets[b.id]))
+    return offsets, top
 
 
 class _NumpyStep:
@@ -141,10 +177,19 @@ class NativePlan:
     """
 
     def __init__(self, g: Graph, fastmath: bool = False, opt_level: int = 3,
-                 on_error: Callable | None = None) -> None:
+                 on_error: Callable | None = None, sizes=None) -> None:
         for n in g.placeholders():
             if None in g.specs(n)[0].shape:
-                raise ValueError("NativePlan needs static shapes: specialize the graph for a concrete size first")
+                raise ValueError("NativePlan needs concrete shapes: specialize the graph first (for a dynamic "
+                                 "plan, at the stand-in size, and pass sizes=)")
+        # a dynamic plan: ``g`` is specialized at the stand-in size; ``sizes`` tells which numbers
+        # stand for a * S + b (see DynamicSizes) and every such size becomes a Sym
+        self.dynamic = sizes is not None
+        self._sizes = sizes
+        if self.dynamic:
+            g = _with_sym_shapes(g, sizes.recognize)
+        self._sym_dims = [(n, d, s) for n in g.placeholders() for d, s in enumerate(g.specs(n)[0].shape)
+                          if is_sym(s)]
         self.graph = g
         self.fastmath = bool(fastmath)
         self.opt_level = opt_level
@@ -336,7 +381,12 @@ class NativePlan:
             b = self._buf_of[v]
             if b.kind == "tmp":
                 b.kind = "out"
-        self._plan_arena(steps)
+        self._outputs = list(outputs)
+        self._fresh = [self._buf_of[v].kind == "out" for v in outputs]
+        for b in self._buffers:
+            if b.kind == "tmp":
+                b.kind = "arena"
+        self._nsteps = len(steps)
         # table slots: every buffer a kernel reads or writes
         nslots = 0
         for b in self._buffers:
@@ -346,34 +396,40 @@ class NativePlan:
         for call in self.gemms:   # each BLAS call reads its function's address from the table
             call.fn_slot = nslots
             nslots += 1
+        self._size_slot = None
+        if self.dynamic:          # the size S, read by drivers that compute sizes from it
+            self._size_slot = nslots
+            nslots += 1
         self._nslots = nslots
         # segments: runs of consecutive native steps; a large splittable kernel runs alone, its
         # outer loop cut across threads (threads.py)
         run_steps: list = []
         calls: list = []
-        threads = thread_count()
+        threads = self._threads = thread_count()
 
         def flush():
             if calls:
                 name = f"graphc_segment{len(self._module.segments)}"
-                self._module.add_segment(name, list(calls))
+                self._module.add_segment(name, list(calls), self._size_slot)
                 run_steps.append(("native", name))
                 calls.clear()
 
         for kind, obj, *rest in steps:
             if kind == "native":
                 slots = [self._buf_of[v].slot for v in rest[0]]
-                bounds = None
+                split = None      # (outer extent, domain elements) of a kernel that may run on threads
                 if isinstance(obj, KernelInfo) and obj.split:
-                    bounds = chunk_bounds(obj.split, int(np.prod(obj.domain, dtype=np.int64)), threads)
+                    split = (obj.split, prod(obj.domain))
                 elif isinstance(obj, GemmCall) and split_rows(obj, threads):
-                    bounds = chunk_bounds(obj.m, PARALLEL_MIN_ELEMENTS, threads)
-                if bounds is not None and len(bounds) > 1:
+                    split = (obj.m, PARALLEL_MIN_ELEMENTS)
+                ranges = 0 if split is None else (threads if self.dynamic and any(map(is_sym, split))
+                                                  else len(chunk_bounds(*split, threads)))
+                if ranges > 1:
                     flush()
                     name = f"graphc_chunks{len(self._module.segments)}"
-                    self._module.add_chunk_driver(name, obj, slots)
-                    obj.threads = len(bounds)
-                    run_steps.append(("threaded", (name, bounds)))
+                    self._module.add_chunk_driver(name, obj, slots, self._size_slot)
+                    obj.threads = ranges
+                    run_steps.append(("threaded", (name, split)))
                 else:
                     calls.append((obj, slots))
             else:
@@ -389,75 +445,99 @@ class NativePlan:
         self._link()
 
     def _link(self) -> None:
-        """The run-time state of a planned (or loaded) plan: arena, pointer table, callables."""
-        self._allocate()
-        self._steps = []
+        """The run-time state of a planned (or loaded) plan: callables, and for static shapes the
+        one size state (arena, pointer table); a dynamic plan makes one per size it meets."""
+        self._fns = {}
         for k, o in self._run_steps:
             if k == "native":
-                o = NativeModule.segment_function(self.compiled, o)
+                self._fns[o] = NativeModule.segment_function(self.compiled, o)
             elif k == "threaded":
-                o = (NativeModule.chunk_function(self.compiled, o[0]), o[1])
-            self._steps.append((k, o))
-        self._prepare_runtime(self.graph, self.graph.outputs)
+                self._fns[o[0]] = NativeModule.chunk_function(self.compiled, o[0])
+        self._states: OrderedDict = OrderedDict()
+        self._static_state = None if self.dynamic else self._make_state(None)
+        if self._static_state is not None:
+            self.arena_bytes = self._static_state.arena.nbytes - _ARENA_ALIGN
 
-    def _plan_arena(self, steps: list) -> None:
-        """Offsets in one arena for the kernels' intermediates; a buffer is reused after its last reader."""
-        by_first: dict = {}
+    def _make_state(self, size: int | None) -> "_SizeState":
+        """Everything a call at symbolic size ``size`` (None: static shapes) uses: arena offsets and
+        memory, the pointer table, thread ranges, feed checks and output allocations."""
+        st = _SizeState()
+        st.size = size
+        offsets, total = _arena_layout(self._buffers, self._nsteps, size)
+        # numpy madvises large allocations for huge pages; the arena lives as long as the state
+        st.arena = np.empty(total + _ARENA_ALIGN, dtype=np.uint8)
+        base = st.arena.ctypes.data
+        arena_addr = base + (-base) % _ARENA_ALIGN
+        start = arena_addr - base
+        st.persistent = {}
+        table = st.table = np.zeros(max(self._nslots, 1), dtype=np.uint64)
         for b in self._buffers:
-            if b.kind == "tmp":
-                b.kind = "arena"
-                by_first.setdefault(b.first, []).append(b)
-        by_last: dict = {}
-        for b in self._buffers:
-            if b.kind == "arena" and not b.pinned:
-                by_last.setdefault(b.last, []).append(b)
-        free: list = []   # (size, offset) blocks
-        top = 0
-        for i in range(len(steps)):
-            for b in by_first.get(i, ()):
-                size = -(-max(b.nbytes, 1) // _ARENA_ALIGN) * _ARENA_ALIGN
-                fit = [blk for blk in free if blk[0] >= size]
-                if fit:
-                    blk = min(fit)
-                    free.remove(blk)
-                    b.offset = blk[1]
-                    if blk[0] > size:
-                        free.append((blk[0] - size, blk[1] + size))
-                else:
-                    b.offset = top
-                    top += size
-            for b in by_last.get(i, ()):
-                free.append((-(-max(b.nbytes, 1) // _ARENA_ALIGN) * _ARENA_ALIGN, b.offset))
-        self.arena_bytes = top
-
-    def _allocate(self) -> None:
-        """The arena (views of it for buffers numpy touches) and the pointer table."""
-        # numpy madvises large allocations for huge pages; the arena lives as long as the plan
-        self._arena = np.empty(self.arena_bytes + _ARENA_ALIGN, dtype=np.uint8)
-        base = self._arena.ctypes.data
-        self._arena_addr = base + (-base) % _ARENA_ALIGN
-        start = self._arena_addr - base
-        for b in self._buffers:
-            if b.kind == "arena" and (b.pinned or b.numpy_written):
-                raw = self._arena[start + b.offset:start + b.offset + b.nbytes]
-                b.array = raw.view(b.dtype.np).reshape(b.shape)
-        self._table = np.zeros(max(self._nslots, 1), dtype=np.uint64)
-        self._table_addr = self._table.ctypes.data
-        for b in self._buffers:
-            if b.slot is None:
-                continue
             if b.kind == "const":
-                self._table[b.slot] = b.array.ctypes.data
+                st.persistent[b.root] = b.array
+                if b.slot is not None:
+                    table[b.slot] = b.array.ctypes.data
             elif b.kind == "arena":
-                self._table[b.slot] = self._arena_addr + b.offset
+                off = offsets.get(b.id, 0)
+                if b.pinned or b.numpy_written:   # numpy reads or writes it: an array view of the arena
+                    raw = st.arena[start + off:start + off + at(b.nbytes, size)]
+                    st.persistent[b.root] = raw.view(b.dtype.np).reshape(at(b.shape, size))
+                if b.slot is not None:
+                    table[b.slot] = arena_addr + off
         for call in self.gemms:
-            self._table[call.fn_slot] = gemm_address(call.dtype)
+            table[call.fn_slot] = gemm_address(call.dtype)
+        if self._size_slot is not None:
+            table[self._size_slot] = size
+        st.table_addr = table.ctypes.data
+        st.steps = []
+        for k, o in self._run_steps:
+            if k == "native":
+                st.steps.append((k, self._fns[o]))
+            elif k == "threaded":
+                extent, elements = o[1]
+                st.steps.append((k, (self._fns[o[0]], chunk_bounds(at(extent, size), at(elements, size),
+                                                                   self._threads))))
+            else:
+                st.steps.append((k, o))
+        g = self.graph
+        st.feed_plan = [(n, Value(n, 0), b.slot, at(tuple(g.specs(n)[0].shape), size), b.dtype.np)
+                        for n, b in self._feeds]
+        st.out_plan = [(b.root, b.slot, at(b.shape, size), b.dtype.np,
+                        [] if at(b.nbytes, size) >= _POOL_MIN_BYTES else None)
+                       for b in self._buffers if b.kind == "out"]
+        # the common case, kept short: kernels only, each output its own fresh buffer
+        roots = [b[0] for b in st.out_plan]
+        st.simple = (all(k == "native" for k, _ in st.steps) and len(st.steps) <= 1 and self._outputs == roots)
+        if st.simple:
+            st.simple_feeds = [(n, slot, shape, npd) for n, _, slot, shape, npd in st.feed_plan]
+            st.simple_outs = [(slot, shape, npd, pool) for _, slot, shape, npd, pool in st.out_plan]
+            st.segment = st.steps[0][1] if st.steps else None
+        return st
+
+    def _state(self, inputs: dict, size: int | None) -> "_SizeState":
+        if self._static_state is not None:
+            return self._static_state
+        if size is None:
+            size = self._size_of(inputs)
+        st = self._states.get(size)
+        if st is None:
+            if size < 1:
+                raise ValueError(f"a dynamic native plan runs sizes >= 1, got {size} (specialize the graph)")
+            st = self._states[size] = self._make_state(size)
+            while len(self._states) > _STATES_KEPT:
+                self._states.popitem(last=False)
+        else:
+            self._states.move_to_end(size)
+        return st
+
+    def _size_of(self, inputs: dict) -> int:
+        """S from the first feed with a symbolic dim (``a * S + b``)."""
+        for n, d, s in self._sym_dims:
+            return (inputs[n].shape[d] - s.b) // s.a
+        raise ValueError("this dynamic plan has no feed with a symbolic size: pass size=")
 
     # ================================================================== pickling (the plan cache)
     # what a loaded plan rebuilds (_link) rather than reads from the pickle
-    _RUNTIME = ("_module", "compiled", "_steps", "_table", "_table_addr", "_arena", "_arena_addr", "_lock",
-                "_on_error", "_persistent", "_feed_plan", "_out_plan", "_outputs", "_fresh", "_simple",
-                "_simple_feeds", "_simple_outs", "_segment")
+    _RUNTIME = ("_module", "compiled", "_lock", "_on_error", "_fns", "_states", "_static_state")
 
     def __getstate__(self) -> dict:
         state = {k: v for k, v in self.__dict__.items() if k not in self._RUNTIME}
@@ -481,53 +561,31 @@ class NativePlan:
         """``on_error(node, arrays, attrs, exc)`` turns a numpy step's error into the one to raise."""
         self._on_error = on_error
 
-    def _prepare_runtime(self, g: Graph, outputs: list) -> None:
-        """What each call does, precomputed: feeds to check and place, outputs to allocate."""
-        self._persistent: dict = {}
-        for v, b in self._buf_of.items():
-            if b.root == v and b.array is not None:
-                self._persistent[v] = b.array
-        self._feed_plan = []
-        for n, b in self._feeds:
-            spec = g.specs(n)[0]
-            self._feed_plan.append((n, Value(n, 0), b.slot, tuple(spec.shape), b.dtype.np))
-        self._out_plan = []
-        for b in self._buffers:
-            if b.kind == "out":
-                self._out_plan.append((b.root, b.slot, b.shape, b.dtype.np, [] if b.nbytes >= _POOL_MIN_BYTES else None))
-        self._outputs = list(outputs)
-        self._fresh = [self._buf_of[v].kind == "out" for v in outputs]
-        # the common case, kept short: kernels only, each output its own fresh buffer
-        roots = [b[0] for b in self._out_plan]
-        self._simple = (all(k == "native" for k, _ in self._steps) and len(self._steps) <= 1
-                        and self._outputs == roots)
-        if self._simple:
-            self._simple_feeds = [(n, slot, shape, npd) for n, _, slot, shape, npd in self._feed_plan]
-            self._simple_outs = [(slot, shape, npd, pool) for _, slot, shape, npd, pool in self._out_plan]
-            self._segment = self._steps[0][1] if self._steps else None
-
     # ================================================================== running
     def run(self, inputs: dict, size: int | None = None) -> list:
-        """Output arrays for ``inputs`` ({placeholder or parameter node: array})."""
+        """Output arrays for ``inputs`` ({placeholder or parameter node: array}); ``size`` is the
+        symbolic size S of a dynamic plan (found from the feeds when None)."""
         with self._lock:
-            if self._simple:
-                return self._run_simple(inputs, True)
-            return self._run(inputs, size)
+            st = self._state(inputs, size)
+            if st.simple:
+                return self._run_simple(st, inputs, True)
+            return self._run(st, inputs)
 
     def run_checked(self, inputs: dict, size: int | None = None) -> list:
         """:meth:`run` for inputs whose shapes and dtypes the caller has checked already
         (``Executable`` checks feeds and parameters against their specs): the simple path skips
         checking them again.  Non-contiguous or misaligned inputs are still copied."""
         with self._lock:
-            if self._simple:
-                return self._run_simple(inputs, False)
-            return self._run(inputs, size)
+            st = self._state(inputs, size)
+            if st.simple:
+                return self._run_simple(st, inputs, False)
+            return self._run(st, inputs)
 
-    def _run(self, inputs: dict, size: int | None) -> list:
-        env = dict(self._persistent)
-        table = self._table
+    def _run(self, st: "_SizeState", inputs: dict) -> list:
+        env = dict(st.persistent)
+        table = st.table
         feed_arrays = []
-        for n, v, slot, shape, npd in self._feed_plan:
+        for n, v, slot, shape, npd in st.feed_plan:
             a = inputs[n]
             if a.shape != shape or a.dtype != npd:
                 raise RuntimeError(f"native backend: input %{n} must be {npd}{list(shape)}, got "
@@ -538,24 +596,24 @@ class NativePlan:
                 table[slot] = _address(a)
             env[v] = a
             feed_arrays.append(a)
-        for v, slot, shape, npd, pool in self._out_plan:
+        for v, slot, shape, npd, pool in st.out_plan:
             a = _take(pool, shape, npd) if pool is not None else np.empty(shape, npd)
             env[v] = a
             if slot is not None:
                 table[slot] = _address(a)
-        for kind, obj in self._steps:
+        for kind, obj in st.steps:
             if kind == "native":
-                obj(self._table_addr)
+                obj(st.table_addr)
             elif kind == "threaded":
-                run_chunks(obj[0], self._table_addr, obj[1])
+                run_chunks(obj[0], st.table_addr, obj[1])
             else:
-                self._run_numpy(obj, env, table, size)
-        return self._owned_outputs(env, feed_arrays)
+                self._run_numpy(obj, env, table, st.size)
+        return self._owned_outputs(st, env, feed_arrays)
 
-    def _run_simple(self, inputs: dict, check: bool) -> list:
-        table = self._table
+    def _run_simple(self, st: "_SizeState", inputs: dict, check: bool) -> list:
+        table = st.table
         copies = []
-        for n, slot, shape, npd in self._simple_feeds:
+        for n, slot, shape, npd in st.simple_feeds:
             a = inputs[n]
             if check and (a.shape != shape or a.dtype != npd):
                 raise RuntimeError(f"native backend: input %{n} must be {npd}{list(shape)}, got "
@@ -566,59 +624,63 @@ class NativePlan:
                     copies.append(a)  # alive until the native code has run
                 table[slot] = _address(a)
         outs = []
-        for slot, shape, npd, pool in self._simple_outs:
+        for slot, shape, npd, pool in st.simple_outs:
             a = _take(pool, shape, npd) if pool is not None else np.empty(shape, npd)
             if slot is not None:
                 table[slot] = _address(a)
             outs.append(a)
-        if self._segment is not None:
-            self._segment(self._table_addr)  # `inputs` and `copies` keep the feeds alive meanwhile
+        if st.segment is not None:
+            st.segment(st.table_addr)  # `inputs` and `copies` keep the feeds alive meanwhile
         return outs
 
-    def _get(self, env: dict, v: Value) -> np.ndarray:
+    def _get(self, env: dict, v: Value, size: int | None) -> np.ndarray:
         a = env.get(v)
         if a is None:
             opdef, attrs, src = self._alias[v]
-            a = env[v] = opdef.kernel(self._get(env, src), **attrs)
+            if size is not None and self._sizes is not None:
+                attrs = self._sizes.resolve_attrs(attrs, size)
+            a = env[v] = opdef.kernel(self._get(env, src, size), **attrs)
         return a
 
     def _run_numpy(self, st: _NumpyStep, env: dict, table: np.ndarray, size: int | None) -> None:
-        arrays = [self._get(env, v) for v in st.ins]
+        arrays = [self._get(env, v, size) for v in st.ins]
         if st.cast is not None:
             arrays = [a if a.dtype == st.cast else a.astype(st.cast) for a in arrays]
+        attrs = st.attrs if size is None or self._sizes is None else self._sizes.resolve_attrs(st.attrs, size)
         try:
             if st.into is not None:
                 out = env[st.outs[0]]
                 st.into(*arrays, out=out)
             elif st.control:
-                out = st.op.kernel(*arrays, size=size, **st.attrs)
+                out = st.op.kernel(*arrays, size=size, **attrs)
             else:
-                out = st.op.kernel(*arrays, **st.attrs)
+                out = st.op.kernel(*arrays, **attrs)
         except _KERNEL_ERRORS as e:
             if self._on_error is not None:
-                raise self._on_error(st.node, arrays, st.attrs, e) from None
+                raise self._on_error(st.node, arrays, attrs, e) from None
             raise
         outs = (out,) if len(st.outs) == 1 else out
         for v, o in zip(st.outs, outs):
             env[v] = o if type(o) is np.ndarray else np.asarray(o)
         for k, slot, spec in st.native_outs:
             a = env[st.outs[k]]
-            if a.dtype != spec.dtype.np or a.shape != tuple(spec.shape):
+            shape = at(tuple(spec.shape), size)
+            if a.dtype != spec.dtype.np or a.shape != shape:
                 raise RuntimeError(f"native backend: node %{st.node} ({st.op.name}) gave {a.dtype}{list(a.shape)}, "
-                                   f"its shape rule says {spec.dtype.np}{list(spec.shape)}")
+                                   f"its shape rule says {spec.dtype.np}{list(shape)}")
             if not (a.flags.c_contiguous and a.flags.aligned):
                 a = env[st.outs[k]] = np.array(a, order="C", copy=True)
             table[slot] = _address(a)
 
-    def _owned_outputs(self, env: dict, feeds: list) -> list:
+    def _owned_outputs(self, st: "_SizeState", env: dict, feeds: list) -> list:
         res = []
         for v, fresh in zip(self._outputs, self._fresh):
-            a = self._get(env, v)
+            a = self._get(env, v, st.size)
             if any(a is r for r in res):
                 a = np.array(a, copy=True)
             elif not fresh and (not a.flags.writeable or any(np.may_share_memory(a, f) for f in feeds)
-                                or np.may_share_memory(a, self._arena)
-                                or any(np.may_share_memory(a, c) for c in self._persistent.values())):
+                                or np.may_share_memory(a, st.arena)
+                                or any(np.may_share_memory(a, c) for c in st.persistent.values())):
                 a = np.array(a, copy=True)
             res.append(a)
         return res
@@ -639,7 +701,7 @@ class NativePlan:
     @property
     def numpy_nodes(self) -> list:
         """The nodes that still run their numpy kernels (the hybrid part of the plan)."""
-        return [o.node for k, o in self._steps if k == "numpy"]
+        return [o.node for k, o in self._run_steps if k == "numpy"]
 
     @property
     def threaded_kernels(self) -> list:
@@ -657,6 +719,17 @@ def _planned_numpy_fn(g: Graph, n: int):
     if a.dtype is b.dtype and a.dtype in (_dt.float32, _dt.float64) and len(a.shape) >= 2 and len(b.shape) >= 2:
         return np.matmul
     return None
+
+
+def _with_sym_shapes(g: Graph, recognize: Callable) -> Graph:
+    """A copy of ``g`` whose spec shapes hold a Sym wherever ``recognize`` sees a symbolic size."""
+    h = g.copy()
+    for n in h.nodes():
+        data = h.node(n)
+        if data.get("specs"):
+            data["specs"] = tuple(s._replace(shape=tuple(from_example(d, recognize) for d in s.shape))
+                                  for s in data["specs"])
+    return h
 
 
 def _take(pool: list, shape: tuple, npd) -> np.ndarray:

@@ -25,6 +25,7 @@ import numpy as np
 from llvmlite import ir
 
 from .. import dtypes as _dt
+from .symint import NonAffine, emit_int
 
 __all__ = ["GemmLib", "GemmCall", "resolve_gemm", "plan_gemm", "emit_gemm", "blas_threads", "split_rows",
            "GEMM_SPLIT_MIN_MACS"]
@@ -214,19 +215,25 @@ GEMM_SPLIT_MIN_MACS = 1 << 21
 
 def split_rows(call: GemmCall, threads: int) -> bool:
     """Whether ``call`` runs as row ranges on ``threads`` threads (see GEMM_SPLIT_MIN_MACS)."""
-    return (threads > 1 and not call.batch and call.m >= 2 * threads
-            and call.m * call.n * call.k >= GEMM_SPLIT_MIN_MACS and blas_threads() == 1)
+    if threads < 2 or call.batch or blas_threads() != 1:
+        return False
+    try:   # sizes of a dynamic plan compare as a large batch would
+        return call.m >= 2 * threads and call.m * call.n * call.k >= GEMM_SPLIT_MIN_MACS
+    except NonAffine:
+        return call.m >= 2 * threads
 
 
 def _mem(dtype: _dt.DType):
     return ir.FloatType() if dtype is _dt.float32 else ir.DoubleType()
 
 
-def emit_gemm(b: ir.IRBuilder, table: ir.Value, call: GemmCall, slots: list, rows: tuple | None = None) -> None:
+def emit_gemm(b: ir.IRBuilder, table: ir.Value, call: GemmCall, slots: list, rows: tuple | None = None,
+              size: ir.Value | None = None) -> None:
     """Emit ``call`` at the builder's position: A, B, C pointers from table ``slots``, the
     function from ``call.fn_slot``, one cblas call per batch index (nested loops).  ``rows``
     (``(start, stop)`` i64 values, unbatched calls only) computes only those rows of C, so
-    disjoint ranges can run on several threads."""
+    disjoint ranges can run on several threads.  Sizes of a dynamic plan (symint.Sym) are computed
+    from the run-time ``size``."""
     ft = _mem(call.dtype)
     fnty = ir.FunctionType(ir.VoidType(), [_I32, _I32, _I32, _I64, _I64, _I64, ft, ft.as_pointer(), _I64,
                                            ft.as_pointer(), _I64, ft, ft.as_pointer(), _I64])
@@ -235,19 +242,23 @@ def emit_gemm(b: ir.IRBuilder, table: ir.Value, call: GemmCall, slots: list, row
         return b.bitcast(b.load(b.gep(table, [ir.Constant(_I64, slot)], inbounds=True)), ty)
 
     fn = load(call.fn_slot, fnty.as_pointer())
-    pa = b.gep(load(slots[0], ft.as_pointer()), [ir.Constant(_I64, call.off_a)])
-    pb = b.gep(load(slots[1], ft.as_pointer()), [ir.Constant(_I64, call.off_b)])
+    def i64(v):
+        return emit_int(b, v, size)
+
+    pa = b.gep(load(slots[0], ft.as_pointer()), [i64(call.off_a)])
+    pb = b.gep(load(slots[1], ft.as_pointer()), [i64(call.off_b)])
     pc = load(slots[2], ft.as_pointer())
-    m = ir.Constant(_I64, call.m)
+    m = i64(call.m)
     if rows is not None:
         start, stop = rows
         m = b.sub(stop, start)
         # row i of op(A) starts at i * lda, or at column i of a transposed A
-        pa = b.gep(pa, [start if call.trans_a else b.mul(start, ir.Constant(_I64, call.lda))])
-        pc = b.gep(pc, [b.mul(start, ir.Constant(_I64, call.ldc))])
+        pa = b.gep(pa, [start if call.trans_a else b.mul(start, i64(call.lda))])
+        pc = b.gep(pc, [b.mul(start, i64(call.ldc))])
 
     def body(a, bb, c):
-        i32, i64 = (lambda v: ir.Constant(_I32, v)), (lambda v: ir.Constant(_I64, v))
+        def i32(v):
+            return ir.Constant(_I32, v)
         b.call(fn, [i32(_ROW_MAJOR), i32(_TRANS if call.trans_a else _NO_TRANS),
                     i32(_TRANS if call.trans_b else _NO_TRANS), m, i64(call.n), i64(call.k),
                     ir.Constant(ft, 1.0), a, i64(call.lda), bb, i64(call.ldb), ir.Constant(ft, 0.0), c,
@@ -257,19 +268,19 @@ def emit_gemm(b: ir.IRBuilder, table: ir.Value, call: GemmCall, slots: list, row
         if not dims:
             body(a, bb, c)
             return
-        size, sa, sb, sc = dims[0]
+        count, sa, sb, sc = dims[0]
         pre = b.block
         head = b.append_basic_block("gemm.batch")
         done = b.append_basic_block("gemm.done")
-        b.branch(head)
+        n = i64(count)
+        b.cbranch(b.icmp_signed(">", n, ir.Constant(_I64, 0)), head, done)   # a symbolic count may be 0
         b.position_at_end(head)
         i = b.phi(_I64)
         i.add_incoming(ir.Constant(_I64, 0), pre)
-        loop(dims[1:], b.gep(a, [b.mul(i, ir.Constant(_I64, sa))]), b.gep(bb, [b.mul(i, ir.Constant(_I64, sb))]),
-             b.gep(c, [b.mul(i, ir.Constant(_I64, sc))]))
+        loop(dims[1:], b.gep(a, [b.mul(i, i64(sa))]), b.gep(bb, [b.mul(i, i64(sb))]), b.gep(c, [b.mul(i, i64(sc))]))
         nxt = b.add(i, ir.Constant(_I64, 1))
         i.add_incoming(nxt, b.block)
-        b.cbranch(b.icmp_signed("<", nxt, ir.Constant(_I64, size)), head, done)
+        b.cbranch(b.icmp_signed("<", nxt, n), head, done)
         b.position_at_end(done)
 
     loop(list(call.batch), pa, pb, pc)

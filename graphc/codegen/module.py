@@ -23,6 +23,7 @@ from . import cache, jit
 from .blas import GemmCall, emit_gemm
 from .lower import KernelDesc, emit_kernel
 from .scalar import Unsupported, mem_type
+from .symint import emit_int
 
 __all__ = ["NativeModule", "KernelInfo"]
 
@@ -73,24 +74,26 @@ class NativeModule:
         self._descs[desc.name] = desc
         return info
 
-    def add_segment(self, name: str, calls: list) -> None:
+    def add_segment(self, name: str, calls: list, size_slot: int | None = None) -> None:
         """A driver ``void name(i8** table)`` calling each ``(kernel, slots)`` in order; ``slots[k]``
-        is the table index of the kernel's k-th pointer argument."""
+        is the table index of the kernel's k-th pointer argument.  In a dynamic plan ``size_slot``
+        is the table slot holding the size S, from which the driver computes sizes (symint)."""
         fn = ir.Function(self.ir, ir.FunctionType(ir.VoidType(), [_I8P.as_pointer()]), name=name)
         fn.attributes.add("nounwind")
         table = fn.args[0]
         b = ir.IRBuilder(fn.append_basic_block("entry"))
+        size = _load_size(b, table, size_slot)
         for kernel, slots in calls:
             if isinstance(kernel, GemmCall):   # a BLAS call (blas.py): the function comes from the table
-                emit_gemm(b, table, kernel, slots)
+                emit_gemm(b, table, kernel, slots, size=size)
                 continue
             desc = self._descs[kernel.name]
-            counts = [ir.Constant(_I64, n) for n in desc.counts]
-            self._call_kernel(b, table, kernel, slots, counts, ir.Constant(_I64, 0) if desc.split else None)
+            counts = [emit_int(b, n, size) for n in desc.counts]
+            self._call_kernel(b, table, kernel, slots, counts, ir.Constant(_I64, 0) if desc.split else None, size)
         b.ret_void()
         self.segments.append(name)
 
-    def add_chunk_driver(self, name: str, kernel, slots: list) -> None:
+    def add_chunk_driver(self, name: str, kernel, slots: list, size_slot: int | None = None) -> None:
         """A driver ``void name(i8** table, i64 start, i64 stop)`` running ``kernel`` (a KernelInfo with
         ``split``, or an unbatched GemmCall) on outer rows [start, stop) only; disjoint ranges may run
         concurrently."""
@@ -98,18 +101,20 @@ class NativeModule:
         fn.attributes.add("nounwind")
         table, start, stop = fn.args
         b = ir.IRBuilder(fn.append_basic_block("entry"))
+        size = _load_size(b, table, size_slot)
         if isinstance(kernel, GemmCall):
-            emit_gemm(b, table, kernel, slots, rows=(start, stop))
+            emit_gemm(b, table, kernel, slots, rows=(start, stop), size=size)
             b.ret_void()
             self.segments.append(name)
             return
         desc = self._descs[kernel.name]
-        counts = [stop] + [ir.Constant(_I64, n) for n in desc.counts[1:]]
-        self._call_kernel(b, table, kernel, slots, counts, start)
+        counts = [stop] + [emit_int(b, n, size) for n in desc.counts[1:]]
+        self._call_kernel(b, table, kernel, slots, counts, start, size)
         b.ret_void()
         self.segments.append(name)
 
-    def _call_kernel(self, b: ir.IRBuilder, table, kernel: KernelInfo, slots: list, counts: list, start) -> None:
+    def _call_kernel(self, b: ir.IRBuilder, table, kernel: KernelInfo, slots: list, counts: list, start,
+                     size) -> None:
         desc = self._descs[kernel.name]
         args = []
         for slot, operand in zip(slots, desc.operands):
@@ -118,6 +123,8 @@ class NativeModule:
         args.extend(counts)
         if start is not None:
             args.append(start)
+        if getattr(desc, "sized", False):   # the kernel computes strides and offsets from S
+            args.append(size)
         b.call(self.ir.globals[kernel.name], args)
 
     def text(self) -> str:
@@ -142,3 +149,11 @@ class NativeModule:
     def chunk_function(cm: jit.CompiledModule, name: str):
         """The ctypes callable of chunk driver ``name``: ``f(table_address, start, stop)``."""
         return cm.get_function(name, None, [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64])
+
+
+def _load_size(b: ir.IRBuilder, table, slot: int | None):
+    """The size S a dynamic plan keeps in table ``slot`` (None for a static plan)."""
+    if slot is None:
+        return None
+    raw = b.load(b.gep(table, [ir.Constant(_I64, slot)], inbounds=True))
+    return b.ptrtoint(raw, _I64)
