@@ -40,9 +40,11 @@ no rows and is named under the table), after the graphc rows of each workload:
 Environment: this process removes ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` from its own
 environment before numpy loads (they make OpenBLAS pick a slower kernel; the test suite keeps
 them), and pins BLAS to ``--threads`` threads (default 1).  Large native kernels split their
-outer loop over ``GRAPHC_THREADS`` threads (default: every core); W1 and W2 also show
-"graphc llvm 1T", the same plan compiled with ``GRAPHC_THREADS=1``, measured in the same run
-(two vCPUs are not always two physical cores, so the threaded figure swings between runs).
+outer loop over ``GRAPHC_THREADS`` threads (default: every core), and with a one-thread BLAS
+large GEMMs run as row ranges on those threads too; W1, W2, W3 and W5 also show "graphc llvm
+1T", the same plan compiled with ``GRAPHC_THREADS=1`` (every kernel and GEMM on one thread, like
+the numpy and eager rows), measured in the same run (two vCPUs are not always two physical
+cores, so the threaded figures swing between runs).
 """
 from __future__ import annotations
 
@@ -264,6 +266,16 @@ def peer_rows_w5(peers: Peers, a: np.ndarray, b: np.ndarray, repeat: int) -> lis
     return rows
 
 
+def one_thread(f, *args):
+    """``f`` (a gc.compile'd function) traced and compiled now for ``args`` with GRAPHC_THREADS=1:
+    its plan runs every kernel, GEMMs included, on the calling thread (compiling is lazy, so the
+    setting must hold during the first call)."""
+    with _kernel_threads(1):
+        f(*args)
+        f(*args)   # a training step traces again once .grad exists
+    return f
+
+
 # ----------------------------------------------------------------------------- workloads
 def w1(n: int, repeat: int, peers: Peers) -> list:
     rng = np.random.default_rng(0)
@@ -281,8 +293,7 @@ def w1(n: int, repeat: int, peers: Peers) -> list:
     for backend in ("interp", "llvm"):
         f = gc.compile(graph, backend=backend)
         rows.append((f"graphc {backend}", median_s(lambda: f(ta, tb, tc), repeat)))
-    with _kernel_threads(1):
-        f = gc.compile(graph, backend="llvm")
+    f = one_thread(gc.compile(graph, backend="llvm"), ta, tb, tc)
     rows.append(("graphc llvm 1T", median_s(lambda: f(ta, tb, tc), repeat)))
     return rows + peer_rows_w1(peers, a, b, c, repeat)
 
@@ -300,8 +311,7 @@ def w2(rows_cols: tuple, repeat: int, peers: Peers) -> list:
     for backend in ("interp", "llvm"):
         f = gc.compile(lambda t: F.softmax(t, dim=-1), backend=backend)
         rows.append((f"graphc {backend}", median_s(lambda: f(tx), repeat)))
-    with _kernel_threads(1):
-        f = gc.compile(lambda t: F.softmax(t, dim=-1), backend="llvm")
+    f = one_thread(gc.compile(lambda t: F.softmax(t, dim=-1), backend="llvm"), tx)
     rows.append(("graphc llvm 1T", median_s(lambda: f(tx), repeat)))
     return rows + peer_rows_w2(peers, x, repeat)
 
@@ -355,6 +365,9 @@ def w3(batch: int, repeat: int, peers: Peers) -> list:
         model = make_model()
         f = gc.compile(step_fn(model, gc.optim.SGD(model.parameters(), lr=float(lr))), backend=backend)
         rows.append((f"graphc {backend}", median_s(lambda: f(tx, ty), repeat)))
+    model = make_model()
+    f = one_thread(gc.compile(step_fn(model, gc.optim.SGD(model.parameters(), lr=float(lr)))), tx, ty)
+    rows.append(("graphc llvm 1T", median_s(lambda: f(tx, ty), repeat)))
     return rows + peer_rows_w3(peers, initial, x, y, float(lr), repeat)
 
 
@@ -386,9 +399,11 @@ def w5(n: int, repeat: int, peers: Peers) -> list:
     a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
     ta, tb = gc.tensor(a), gc.tensor(b)
     f = gc.compile(lambda x, y: x @ y, backend="llvm")
+    f1 = one_thread(gc.compile(lambda x, y: x @ y, backend="llvm"), ta, tb)
     return [("numpy", median_s(lambda: a @ b, repeat)),
             ("graphc eager", median_s(lambda: ta @ tb, repeat)),
-            ("graphc llvm", median_s(lambda: f(ta, tb), repeat))] + peer_rows_w5(peers, a, b, repeat)
+            ("graphc llvm", median_s(lambda: f(ta, tb), repeat)),
+            ("graphc llvm 1T", median_s(lambda: f1(ta, tb), repeat))] + peer_rows_w5(peers, a, b, repeat)
 
 
 # run in a fresh interpreter: nothing compiled earlier in this process can help it
