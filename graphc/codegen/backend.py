@@ -557,6 +557,11 @@ class NativePlan:
                                                                                           self.fastmath), source)
         self._link()
 
+    @staticmethod
+    def shape_at(shape: tuple, size: int) -> tuple:
+        """A shape of this plan (ints and Syms) at symbolic size ``size``."""
+        return at(tuple(shape), size)
+
     def set_error_handler(self, on_error: Callable | None) -> None:
         """``on_error(node, arrays, attrs, exc)`` turns a numpy step's error into the one to raise."""
         self._on_error = on_error

@@ -60,18 +60,27 @@ def _error_handler(plan: Plan):
 
 
 def _native_plan(graph: Graph, plan: Plan, fastmath: bool):
-    """The llvm backend's runner: a NativePlan, or one per concrete shape for symbolic sizes."""
+    """The llvm backend's runner: a NativePlan; for symbolic sizes a PerShape around one dynamic
+    NativePlan (every size, one module) with plans per concrete shape where that one cannot serve."""
     from ..codegen.backend import NativePlan
-    from .specialize import PerShape
+    from .specialize import DynamicSizes, PerShape, example_specialization
 
     on_error = _error_handler(plan)
 
     def build(g: Graph):
         return NativePlan(g, fastmath=fastmath, on_error=on_error)
 
-    if _symbolic(graph):
-        return PerShape(graph, build)
-    return build(graph)
+    if not _symbolic(graph):
+        return build(graph)
+    generic, why = None, None
+    try:
+        generic = NativePlan(example_specialization(graph), fastmath=fastmath, on_error=on_error,
+                             sizes=DynamicSizes())
+    except Exception as e:  # noqa: BLE001 - sizes the dynamic plan cannot express: compile per size instead
+        why = f"{type(e).__name__}: {e}"
+    runner = PerShape(graph, build, generic=generic)
+    runner.generic_error = why
+    return runner
 
 
 def _symbolic(graph: Graph) -> bool:
@@ -150,7 +159,7 @@ class Executable:
         self._ignored = set(known) - self._feed_names  # placeholders of the builder these outputs do not need
         self._treedef = treedef
         self._leaves = leaves
-        self._needs_size = self._plan.needs_size or any(
+        self._needs_size = self._plan.needs_size or getattr(self._native, "needs_size", False) or any(
             src[0] == "size" and self.graph.users_of(n) for n, src in self._bound.items())
 
     @property
@@ -204,7 +213,9 @@ class Executable:
         if self._native is None:
             raise RuntimeError(f"this executable runs with backend={self.backend!r}; compile with backend='llvm' "
                                "to get native code")
-        if hasattr(self._native, "plan_for"):  # symbolic sizes: the most recently used specialization
+        if hasattr(self._native, "plan_for"):  # symbolic sizes: the dynamic plan, else the latest specialization
+            if self._native.generic is not None:
+                return self._native.generic
             if not self._native._plans:
                 raise RuntimeError("this graph has symbolic sizes: it is compiled per concrete shape on its "
                                    "first call; run it once first")

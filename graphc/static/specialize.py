@@ -4,8 +4,9 @@ Backends that need static shapes (the LLVM backend) run a graph whose placeholde
 symbolic sizes by specializing it per call signature: placeholders take the fed shapes,
 op attributes holding a stand-in size (:mod:`.symsize`) take its value ``k * S + b``, and
 every op's specs are inferred again.  Node ids, fusion groups and everything else stay.
-:class:`PerShape` keeps one compiled backend per signature (a new batch size compiles
-again; that is the cost of this first version).
+:class:`PerShape` runs a dynamic native plan (one module for every size, compiled from the
+graph specialized at the stand-in size) and keeps a plan per concrete signature for the sizes
+that plan cannot serve, or for every size when the graph has no dynamic plan.
 """
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from typing import Callable
 
 from ..ir.graph import LEAVES, Graph, normalize_specs
 from ..ops.registry import REGISTRY, Spec
-from .symsize import find_symbolic, substitute
+from .symsize import EXAMPLE_SIZE, affine, example_shape, find_symbolic, substitute
 
-__all__ = ["specialize", "PerShape"]
+__all__ = ["specialize", "PerShape", "DynamicSizes", "example_specialization"]
 
 
 def specialize(g: Graph, shapes: dict, size: int | None) -> Graph:
@@ -47,18 +48,50 @@ def specialize(g: Graph, shapes: dict, size: int | None) -> Graph:
     return h
 
 
+class DynamicSizes:
+    """What a dynamic native plan (graphc.codegen) asks of symbolic sizes: which numbers of a graph
+    specialized at the stand-in size stand for ``a * S + b``, and op attributes at a given S."""
+
+    recognize = staticmethod(affine)
+
+    def __init__(self) -> None:
+        self._paths: dict = {}
+
+    def resolve_attrs(self, attrs: dict, size: int) -> dict:
+        """``attrs`` with each stand-in size replaced by its value at ``size``."""
+        key = id(attrs)
+        hit = self._paths.get(key)
+        if hit is None or hit[0] is not attrs:
+            hit = self._paths[key] = (attrs, find_symbolic(attrs))
+        return substitute(attrs, hit[1], size) if hit[1] else attrs
+
+
+def example_specialization(g: Graph) -> Graph:
+    """``g`` specialized with every symbolic size at the stand-in :data:`EXAMPLE_SIZE` (the sizes the
+    graph was traced with, so op attributes keep their values)."""
+    shapes = {n: example_shape(g.specs(n)[0].shape) for n in g.placeholders() if None in g.specs(n)[0].shape}
+    return specialize(g, shapes, EXAMPLE_SIZE)
+
+
 class PerShape:
     """Runs a symbolic-size graph with one backend plan per concrete signature (LRU of ``keep``).
 
     ``build(graph) -> plan`` makes a plan for a specialized graph; ``plan.run(inputs, size)``.
+    ``generic``: a plan that serves every size >= 1 with one native module (a dynamic NativePlan,
+    whose shapes hold ``a * S + b`` values); each new size is first checked against the graph
+    specialized at that size, and a size whose shapes are not those (``x[:100]`` on fewer than
+    100 rows, say), or size 0, gets a plan of its own instead.
     """
 
-    def __init__(self, g: Graph, build: Callable, keep: int = 8) -> None:
+    def __init__(self, g: Graph, build: Callable, keep: int = 8, generic=None) -> None:
         self.graph = g
         self._build = build
         self._keep = keep
         self._plans: OrderedDict = OrderedDict()
         self._sym = [n for n in g.placeholders() if None in g.specs(n)[0].shape]
+        self.generic = generic
+        self.needs_size = generic is not None
+        self._generic_ok: dict = {}     # size -> whether the generic plan's shapes hold there
 
     def plan_for(self, inputs: dict, size: int | None):
         key = (tuple(inputs[n].shape for n in self._sym), size)
@@ -73,4 +106,30 @@ class PerShape:
         return plan
 
     def run(self, inputs: dict, size: int | None = None) -> list:
+        if self.generic is not None and size is not None and self._generic_fits(inputs, size):
+            return self.generic.run(inputs, size)
         return self.plan_for(inputs, size).run(inputs, size)
+
+    def _generic_fits(self, inputs: dict, size: int) -> bool:
+        ok = self._generic_ok.get(size)
+        if ok is None:
+            ok = size >= 1 and self._shapes_hold(inputs, size)
+            if len(self._generic_ok) > 64:
+                self._generic_ok.clear()
+            self._generic_ok[size] = ok
+        return ok
+
+    def _shapes_hold(self, inputs: dict, size: int) -> bool:
+        """Whether every spec of the generic plan, at ``size``, is the one inferred at that size."""
+        try:
+            h = specialize(self.graph, {n: inputs[n].shape for n in self._sym}, size)
+        except Exception:  # noqa: BLE001 - a shape rule refusing this size: let the specialized plan report it
+            return False
+        sym = self.generic.graph
+        for n in h.nodes():
+            want = h.node(n).get("specs") or ()
+            have = sym.node(n).get("specs") or ()
+            if len(want) != len(have) or any(self.generic.shape_at(b.shape, size) != tuple(a.shape)
+                                             for a, b in zip(want, have)):
+                return False
+        return True
