@@ -190,6 +190,9 @@ class NativePlan:
             g = _with_sym_shapes(g, sizes.recognize)
         self._sym_dims = [(n, d, s) for n in g.placeholders() for d, s in enumerate(g.specs(n)[0].shape)
                           if is_sym(s)]
+        # the smallest S at which every symbolic size is >= 1: the kernels' loops run at least once
+        # there (smaller sizes, e.g. an empty batch, need a plan of their own)
+        self.min_size = _min_size(g) if self.dynamic else 0
         self.graph = g
         self.fastmath = bool(fastmath)
         self.opt_level = opt_level
@@ -270,6 +273,12 @@ class NativePlan:
 
     def _try_alias(self, g: Graph, n: int) -> bool:
         """A view op that only changes how its input's buffer is read: no step, a new layout."""
+        try:
+            return self._alias_layout(g, n)
+        except NonAffine:      # strides a dynamic plan cannot compute from S: a numpy step instead
+            return False
+
+    def _alias_layout(self, g: Graph, n: int) -> bool:
         data = g.node(n)
         op = data["op"]
         if op not in ALIAS_OPS or data.get("opaque"):
@@ -310,8 +319,11 @@ class NativePlan:
                for b, v in zip(bufs, ins)):
             return None
         a, b = ins
-        call = plan_gemm(n, spec.dtype, tuple(g.spec(a).shape), self._layout[a], tuple(g.spec(b).shape),
-                         self._layout[b], tuple(spec.shape))
+        try:
+            call = plan_gemm(n, spec.dtype, tuple(g.spec(a).shape), self._layout[a], tuple(g.spec(b).shape),
+                             self._layout[b], tuple(spec.shape))
+        except NonAffine:
+            call = None
         if call is None:
             return None
         out = Value(n, 0)
@@ -333,7 +345,7 @@ class NativePlan:
                    if Value(m, 0) in out_set or any(u not in mset for u in g.users_of(m))}
         try:
             desc, in_values, out_values = describe_group(g, members, escapes, lambda v: self._source(g, v), name)
-        except Unsupported:
+        except (Unsupported, NonAffine):
             return None
         info = self._module.add_kernel(desc)
         if info is None:
@@ -520,8 +532,9 @@ class NativePlan:
             size = self._size_of(inputs)
         st = self._states.get(size)
         if st is None:
-            if size < 1:
-                raise ValueError(f"a dynamic native plan runs sizes >= 1, got {size} (specialize the graph)")
+            if size < self.min_size:
+                raise ValueError(f"this dynamic native plan runs sizes >= {self.min_size}, got {size} "
+                                 "(specialize the graph for it)")
             st = self._states[size] = self._make_state(size)
             while len(self._states) > _STATES_KEPT:
                 self._states.popitem(last=False)
@@ -530,10 +543,23 @@ class NativePlan:
         return st
 
     def _size_of(self, inputs: dict) -> int:
-        """S from the first feed with a symbolic dim (``a * S + b``)."""
+        size = self.size_for(inputs)
+        if size is None:
+            raise ValueError("this dynamic plan's feeds do not agree on one symbolic size S")
+        return size
+
+    def size_for(self, inputs: dict) -> int | None:
+        """The size S the feeds' symbolic dims (each ``a * S + b``) agree on, or None."""
+        size = None
         for n, d, s in self._sym_dims:
-            return (inputs[n].shape[d] - s.b) // s.a
-        raise ValueError("this dynamic plan has no feed with a symbolic size: pass size=")
+            got = inputs[n].shape[d]
+            if size is None:
+                size, rem = divmod(got - s.b, s.a)
+                if rem:
+                    return None
+            elif s.at(size) != got:
+                return None
+        return size
 
     # ================================================================== pickling (the plan cache)
     # what a loaded plan rebuilds (_link) rather than reads from the pickle
@@ -724,6 +750,18 @@ def _planned_numpy_fn(g: Graph, n: int):
     if a.dtype is b.dtype and a.dtype in (_dt.float32, _dt.float64) and len(a.shape) >= 2 and len(b.shape) >= 2:
         return np.matmul
     return None
+
+
+def _min_size(g: Graph) -> int:
+    low = 1
+    for n in g.nodes():
+        for spec in g.node(n).get("specs") or ():
+            for d in spec.shape:
+                if is_sym(d):
+                    if d.a < 1:
+                        raise NonAffine(f"a size {d} that shrinks as S grows")
+                    low = max(low, -(-(1 - d.b) // d.a))
+    return low
 
 
 def _with_sym_shapes(g: Graph, recognize: Callable) -> Graph:

@@ -62,6 +62,7 @@ from ..ops.registry import REGISTRY
 from . import scalar
 from .jit import host_target
 from .scalar import Emitter, Unsupported, Val
+from .symint import emit_int, is_sym, prod
 
 __all__ = ["Operand", "Instr", "Reduce", "KernelDesc", "BufferRef", "InlineConst", "describe_group",
            "emit_kernel", "contiguous_strides", "NONTEMPORAL_MIN_BYTES"]
@@ -143,6 +144,9 @@ class KernelDesc:
     # extent of the outermost loop when the kernel can run on a sub-range of it (it then takes a
     # trailing ``i64 start`` and ``counts[0]`` acts as the stop); 0 when it cannot.  Set by emit_kernel.
     split: int = 0
+    # whether strides or offsets depend on the symbolic size (a dynamic plan): the kernel then takes
+    # a last ``i64 size`` argument.  Set by emit_kernel.
+    sized: bool = False
 
     @property
     def operands(self) -> list:
@@ -322,13 +326,22 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
     needs_fill = red is not None and (empty or not (register_acc and sum(reduced) == 1))
     fill_count = _out_count(red, desc.domain) if needs_fill else 0
     lanes = _split_lanes(red, dims) if register_acc else 0
-    inner = [dims[-1] // lanes, dims[-1] % lanes] if lanes else list(dims[-1:])
+    # a symbolic inner length (a dynamic plan) is passed whole: the kernel divides it into lanes
+    sym_lanes = bool(lanes) and is_sym(dims[-1])
+    inner = [dims[-1] // lanes, dims[-1] % lanes] if lanes and not sym_lanes else list(dims[-1:])
     desc.counts = list(dims[:-1]) + inner + ([fill_count] if needs_fill else [])
     # the outermost loop can be cut into ranges when it walks output elements only (never a reduced
     # dim): each range then computes its outputs exactly as the whole loop would (see backend threads)
     desc.split = dims[0] if dims and not reduced[0] and dims[0] >= 2 else 0
+    # outputs per outer row, for a split kernel's identity fill
+    per_row = prod(d for d, r in zip(dims[1:], reduced[1:]) if not r) if needs_fill and desc.split else 1
+    # sizes of a dynamic plan (symint.Sym) are computed from a trailing ``i64 size`` argument
+    desc.sized = any(is_sym(v) for v in [o.offset for o in operands] + [x for st in strides for x in st]
+                     + [per_row])
     argtys = [scalar.mem_type(o.dtype).as_pointer() for o in operands] + [_I64] * len(desc.counts)
     if desc.split:
+        argtys.append(_I64)
+    if desc.sized:
         argtys.append(_I64)
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), argtys), name=desc.name)
     for a in fn.args[:len(operands)]:
@@ -342,20 +355,25 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
     out_ptrs = fn.args[n_in:n_in + n_out]
     red_ptr = fn.args[len(operands) - 1] if red is not None else None
     counts = fn.args[len(operands):len(operands) + len(desc.counts)]
-    row_start = fn.args[-1] if desc.split else None
+    row_start = fn.args[len(operands) + len(desc.counts)] if desc.split else None
+    size_arg = fn.args[-1] if desc.sized else None
+
+    def K(v) -> ir.Value:   # a stride, offset or count: a constant, or computed from the size
+        return emit_int(b, v, size_arg)
+
     loops = _Loops(fn, b)
     if needs_fill and fill_count:
         if desc.split:
             # the outputs of outer rows [start, stop) are one contiguous run of the output
-            per = ir.Constant(_I64, fill_count // dims[0])
+            per = K(per_row)
             _fill_identity(e, loops, red_ptr, red, b.mul(counts[0], per), b.mul(row_start, per))
         else:
             _fill_identity(e, loops, red_ptr, red, counts[-1])
     if empty:
         b.ret_void()
         return fn
-    nontemporal = _use_nontemporal(desc, dims, strides)
-    idx = [ir.Constant(_I64, o.offset) for o in operands]
+    nontemporal = not desc.sized and _use_nontemporal(desc, dims, strides)
+    idx = [K(o.offset) for o in operands]
     red_k = len(operands) - 1
 
     def body(index: list, acc, ptrs: tuple | None = None) -> Val | None:
@@ -428,7 +446,7 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
         sub = []
         for k, s in enumerate(strides):
             sub.append(index[k] if s[level] == 0 else
-                       b.add(index[k], b.mul(i, ir.Constant(_I64, s[level]), flags=("nsw",)), flags=("nsw",)))
+                       b.add(index[k], b.mul(i, K(s[level]), flags=("nsw",)), flags=("nsw",)))
         if inner_acc:
             new = body(sub, Val(acc_phi, red.acc_dtype))
             acc_phi.add_incoming(new.v, b.block)
@@ -461,22 +479,45 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
 
         def offset(k, count):
             st = strides[k][level]
-            return index[k] if st == 0 else b.add(index[k], b.mul(count, ir.Constant(_I64, st), flags=("nsw",)),
-                                                   flags=("nsw",))
+            return index[k] if st == 0 else b.add(index[k], b.mul(count, K(st), flags=("nsw",)), flags=("nsw",))
 
         kc = ir.Constant(_I64, lanes)
-        i, _, _ = loops.open(f"l{level}c")          # chunks of `lanes` elements
-        first = b.mul(i, kc, flags=("nsw",))
-        j, _, _ = loops.open(f"l{level}v")          # the lanes of one chunk
-        pos = b.add(first, j, flags=("nsw",))
-        step([offset(k, pos) for k in range(len(strides))], j)
-        loops.close(j, kc, f"l{level}v")
-        loops.close(i, counts[level], f"l{level}c")
-        if dims[level] % lanes:
+        if sym_lanes:   # chunks and tail from the run-time length; either may be empty
+            chunks = b.udiv(counts[level], kc)
+            tail = b.urem(counts[level], kc)
+        else:
+            chunks, tail = counts[level], (counts[level + 1] if dims[level] % lanes else None)
+
+        def guarded(count, tag, emit_loop):
+            if not sym_lanes:
+                emit_loop()
+                return
+            run = fn.append_basic_block(f"{tag}.run")
+            skip = fn.append_basic_block(f"{tag}.skip")
+            b.cbranch(b.icmp_unsigned("!=", count, ir.Constant(_I64, 0)), run, skip)
+            b.position_at_end(run)
+            emit_loop()
+            b.branch(skip)
+            b.position_at_end(skip)
+
+        def chunk_loop():
+            i, _, _ = loops.open(f"l{level}c")          # chunks of `lanes` elements
+            first = b.mul(i, kc, flags=("nsw",))
+            j, _, _ = loops.open(f"l{level}v")          # the lanes of one chunk
+            pos = b.add(first, j, flags=("nsw",))
+            step([offset(k, pos) for k in range(len(strides))], j)
+            loops.close(j, kc, f"l{level}v")
+            loops.close(i, chunks, f"l{level}c")
+
+        def tail_loop():
             t, _, _ = loops.open(f"l{level}t")      # the tail: one element per lane
-            pos = b.add(b.mul(counts[level], kc, flags=("nsw",)), t, flags=("nsw",))
+            pos = b.add(b.mul(chunks, kc, flags=("nsw",)), t, flags=("nsw",))
             step([offset(k, pos) for k in range(len(strides))], t)
-            loops.close(t, counts[level + 1], f"l{level}t")
+            loops.close(t, tail, f"l{level}t")
+
+        guarded(chunks, f"l{level}c", chunk_loop)
+        if tail is not None:
+            guarded(tail, f"l{level}t", tail_loop)
         vals = [Val(b.load(slot(ir.Constant(_I64, lane))), red.acc_dtype) for lane in range(lanes)]
         while len(vals) > 1:
             vals = [scalar.reduce_combine(e, red.op, vals[q], vals[q + 1]) for q in range(0, len(vals), 2)]

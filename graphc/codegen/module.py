@@ -23,7 +23,7 @@ from . import cache, jit
 from .blas import GemmCall, emit_gemm
 from .lower import KernelDesc, emit_kernel
 from .scalar import Unsupported, mem_type
-from .symint import emit_int
+from .symint import NonAffine, emit_int
 
 __all__ = ["NativeModule", "KernelInfo"]
 
@@ -62,7 +62,7 @@ class NativeModule:
         """Emit ``desc`` as a kernel function; None (module unchanged) if some member has no lowering."""
         try:
             emit_kernel(self.ir, desc)
-        except Unsupported:
+        except (Unsupported, NonAffine):   # NonAffine: a size a dynamic plan cannot compute from S
             # drop the half-built function; helpers it declared are harmless (unused ones are removed)
             self.ir.globals.pop(desc.name, None)
             return None
@@ -123,7 +123,7 @@ class NativeModule:
         args.extend(counts)
         if start is not None:
             args.append(start)
-        if getattr(desc, "sized", False):   # the kernel computes strides and offsets from S
+        if desc.sized:          # the kernel computes strides and offsets from S
             args.append(size)
         b.call(self.ir.globals[kernel.name], args)
 

@@ -116,7 +116,10 @@ def _basic_index_infer(s, index):
         if e is None:
             out.append(1)
         elif type(e) is tuple:
-            out.append(len(range(*e)))
+            # clipped to the dim again: a graph specialized to a smaller size than it was traced
+            # with slices fewer rows, as numpy does
+            n = shape[d]
+            out.append(len(range(*e)) if n is None else len(range(*slice(*e).indices(n))))
             d += 1
         else:
             d += 1

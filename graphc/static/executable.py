@@ -159,7 +159,7 @@ class Executable:
         self._ignored = set(known) - self._feed_names  # placeholders of the builder these outputs do not need
         self._treedef = treedef
         self._leaves = leaves
-        self._needs_size = self._plan.needs_size or getattr(self._native, "needs_size", False) or any(
+        self._needs_size = self._plan.needs_size or any(
             src[0] == "size" and self.graph.users_of(n) for n, src in self._bound.items())
 
     @property

@@ -90,7 +90,6 @@ class PerShape:
         self._plans: OrderedDict = OrderedDict()
         self._sym = [n for n in g.placeholders() if None in g.specs(n)[0].shape]
         self.generic = generic
-        self.needs_size = generic is not None
         self._generic_ok: dict = {}     # size -> whether the generic plan's shapes hold there
 
     def plan_for(self, inputs: dict, size: int | None):
@@ -106,14 +105,16 @@ class PerShape:
         return plan
 
     def run(self, inputs: dict, size: int | None = None) -> list:
-        if self.generic is not None and size is not None and self._generic_fits(inputs, size):
-            return self.generic.run(inputs, size)
+        if self.generic is not None:
+            s = self.generic.size_for(inputs)   # None when the feeds' sizes are not one S
+            if s is not None and (size is None or size == s) and self._generic_fits(inputs, s):
+                return self.generic.run(inputs, s)
         return self.plan_for(inputs, size).run(inputs, size)
 
     def _generic_fits(self, inputs: dict, size: int) -> bool:
         ok = self._generic_ok.get(size)
         if ok is None:
-            ok = size >= 1 and self._shapes_hold(inputs, size)
+            ok = size >= self.generic.min_size and self._shapes_hold(inputs, size)
             if len(self._generic_ok) > 64:
                 self._generic_ok.clear()
             self._generic_ok[size] = ok
