@@ -21,7 +21,8 @@ Workloads (see /work/shared/PERFORMANCE.md for the peers' figures):
 
 "vs numpy" is numpy's time divided by the row's (above 1: faster than numpy).  All numbers come
 from one run of this script, medians of ``--repeat`` timed calls after a warm-up call, so the
-ratios compare like with like.  The copy row is a large-array ``np.copyto``: the memory
+ratios compare like with like.  The copy bandwidth is a 64 MB ``np.copyto``, the best of
+``--repeat`` copies measured before W1 and again after W2 (the larger of the two): the memory
 bandwidth one core reaches here, the ceiling for W1/W2's GB/s.
 
 Peers, measured in the same run when installed (each imported inside ``try``; a missing one has
@@ -453,10 +454,17 @@ def w6(batch: int, repeat: int) -> list:
 
 
 def copy_bandwidth(nbytes: int, repeat: int) -> float:
-    """GB/s of a large np.copyto (bytes read + bytes written)."""
+    """GB/s of a large np.copyto (bytes read + bytes written), the best of ``repeat`` copies: the
+    ceiling the memory reaches here (a shared machine's neighbours only ever lower a sample)."""
     src = np.ones(nbytes // 4, np.float32)
     dst = np.empty_like(src)
-    return 2 * nbytes / median_s(lambda: np.copyto(dst, src), repeat) / 1e9
+    np.copyto(dst, src)
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        np.copyto(dst, src)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * nbytes / best / 1e9
 
 
 # ----------------------------------------------------------------------------- the table
@@ -471,14 +479,19 @@ def main() -> None:
 
     host = jit.host_target()
     peers = Peers(args.threads, torch_compile=not args.no_torch_compile)
-    bw = copy_bandwidth(64 << 20 if not args.quick else 4 << 20, repeat)
+    copy_bytes = 64 << 20 if not args.quick else 4 << 20
+    bw_before = copy_bandwidth(copy_bytes, repeat)
     print(f"graphc benchmarks: cpu {host.cpu}, {os.cpu_count()} logical cpus, BLAS threads {args.threads}, "
           f"median of {repeat}; OPENBLAS_CORETYPE/L2_SIZE unset in this process")
     print(peers.describe(args.threads))
-    print(f"large-array copy bandwidth: {bw:.1f} GB/s (read + write)\n")
+    rows1, rows2 = w1(n1, repeat, peers), w2(n2, repeat, peers)
+    bw_after = copy_bandwidth(copy_bytes, repeat)
+    bw = max(bw_before, bw_after)
+    print(f"large-array copy bandwidth: {bw:.1f} GB/s (read + write; best copy before W1 {bw_before:.1f}, "
+          f"after W2 {bw_after:.1f})\n")
     table = [
-        (f"W1 sigmoid(a*b+c)*tanh(a)-0.5*c, {n1} f32", w1(n1, repeat, peers), 16 * n1, "ms"),
-        (f"W2 row softmax {n2[0]}x{n2[1]} f32", w2(n2, repeat, peers), 8 * n2[0] * n2[1], "ms"),
+        (f"W1 sigmoid(a*b+c)*tanh(a)-0.5*c, {n1} f32", rows1, 16 * n1, "ms"),
+        (f"W2 row softmax {n2[0]}x{n2[1]} f32", rows2, 8 * n2[0] * n2[1], "ms"),
         (f"W3 MLP 784-512-512-10 SGD step, batch {batch}", w3(batch, repeat, peers), None, "ms"),
         ("W4 call, 100-op chain on (8, 8)", w4(repeat, peers), None, "us"),
         (f"W5 matmul {n5}x{n5} f32 (GFLOP/s)", w5(n5, repeat, peers), 2 * n5 ** 3, "ms"),

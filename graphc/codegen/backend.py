@@ -27,8 +27,11 @@ outputs are fresh arrays each call; large ones come from a small pool that hands
 out again only once nothing else references it.  Feeds are checked (shape, dtype) before
 native code runs, and non-contiguous or misaligned feeds are copied first.
 
-Shapes must be static: graphs with symbolic sizes are specialized per concrete size by the
-caller (:mod:`graphc.static.specialize`), which recompiles for each new size.
+Sizes: a plan's graph has concrete shapes.  A *dynamic* plan (``sizes=``) takes a graph
+specialized at the stand-in size and holds every size that stands for ``a * S + b`` as a
+:class:`~graphc.codegen.symint.Sym`: the native code computes strides, offsets and counts
+from S, and the run-time state (arena layout, pointer table, thread ranges, feed and output
+shapes) is made per S (``_make_state``), so one module serves every ``S >= min_size``.
 """
 from __future__ import annotations
 

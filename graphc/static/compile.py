@@ -201,7 +201,7 @@ def compile(fn: Callable | None = None, *, backend: str = DEFAULT_BACKEND, dynam
 
     ``backend``: 'llvm' (the default: native kernels for the fused groups, see
     :mod:`graphc.codegen.backend`) or 'interp' (the numpy reference interpreter); ``dynamic=True`` keeps the leading dim of every tensor argument
-    symbolic (the llvm backend compiles once per concrete size); ``fastmath=True`` lets the llvm
+    symbolic (the llvm backend compiles one module that serves every batch size); ``fastmath=True`` lets the llvm
     backend reassociate float arithmetic (reductions vectorize; results may differ in the last bits).
     """
     if fn is None:
