@@ -653,3 +653,32 @@ def test_unfused_graphs_run_one_kernel_per_node():
     assert [k.ops for k in exe.kernels] == [["mul"], ["add"], ["exp"], ["sum"]]
     v = _rand(4, 3)
     np.testing.assert_allclose(exe(x=v).numpy(), np.exp(v * 2 + 1).sum(1), rtol=1e-6)
+
+
+def test_slices_and_selects_are_strided_reads_not_copies():
+    def fn(x, w):
+        a = x[1:, ::2].exp()                   # slice with a step feeding a kernel
+        b = x[-1] * 2 + x[0]                   # int selects
+        c = x[None, 2, 1:4].sum(dim=-1)        # a new axis, then a reduction
+        d = x[:, 1:5] @ w[2:6]                 # strided operands of a GEMM
+        return a, b, c, d, x[:2, 3]            # and a view as a graph output (copied)
+
+    arrays = [_rand(5, 8), _rand(7, 3, seed=1)]
+    exe = _compile(fn, [((5, 8), gc.float32), ((7, 3), gc.float32)], "llvm")
+    assert "basic_index" not in [exe.graph.op(n) for n in exe.numpy_nodes]
+    x, w = arrays
+    want = [np.exp(x[1:, ::2]), x[-1] * 2 + x[0], x[None, 2, 1:4].sum(-1), x[:, 1:5] @ w[2:6], x[:2, 3]]
+    got = exe(**_feeds(arrays))
+    for g_, w_ in zip(got, want):
+        assert_matches(g_, w_, rtol=1e-5, atol=1e-6)
+    assert not np.shares_memory(got[-1].numpy(), x)
+
+
+def test_selects_at_the_end_of_a_dynamic_batch():
+    f = gc.compile(lambda x: (x[-1] + x[1:].sum(dim=0)).exp(), dynamic=True)
+    for n in [4, 2, 9]:
+        x = _rand(n, 3, seed=n)
+        assert_matches(f(gc.tensor(x)), np.exp(x[-1] + x[1:].sum(0)), rtol=1e-5, atol=1e-6)
+    r = f.traces[0].executable._native
+    assert r.generic is not None and "basic_index" not in [r.graph.op(n) for n in r.generic.numpy_nodes]
+    assert sorted(shapes[0][0] for (shapes, _) in r._plans) == []   # n >= 2 = min_size: one module

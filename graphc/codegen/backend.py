@@ -6,7 +6,8 @@ pipeline, :mod:`graphc.static.passes.fusion`) once:
 * every fusion group whose members all have a scalar lowering becomes one kernel
   (:mod:`.lower`); consecutive kernels form a *segment*, one driver function that calls
   them in order on preplanned buffers (:mod:`.module`);
-* ``reshape``/``view`` of a contiguous value, ``permute`` and ``expand`` cost nothing:
+* ``reshape``/``view`` of a contiguous value, ``permute``, ``expand`` and ``basic_index``
+  (slices with a positive step, int selects, new axes) cost nothing:
   the result is the same buffer read with other strides (an *alias*);
 * a float32/float64 ``matmul`` is a cblas ``?gemm`` call inside the segment (:mod:`.blas`,
   numpy's own OpenBLAS found at run time), so the kernel that follows (bias, activation)
@@ -56,7 +57,7 @@ from .symint import NonAffine, at, from_example, is_sym, prod
 
 __all__ = ["NativePlan", "ALIAS_OPS"]
 
-ALIAS_OPS = frozenset(("reshape", "view", "permute", "expand"))
+ALIAS_OPS = frozenset(("reshape", "view", "permute", "expand", "basic_index"))
 _ARENA_ALIGN = 64
 _POOL_MIN_BYTES = 1 << 20     # outputs at least this large are recycled through the pool
 _POOL_PER_OUTPUT = 2
@@ -300,6 +301,18 @@ class NativePlan:
             new = contiguous_strides(out_shape)
         elif op == "permute":
             new = tuple(strides[d] for d in attrs["dims"])
+        elif op == "basic_index":   # ints select, (start, stop, step>0) slice, None adds a dim
+            new, d = [], 0
+            for e in attrs["index"]:
+                if e is None:
+                    new.append(0)
+                    continue
+                first = e[0] if type(e) is tuple else e
+                off = off + self._size_value(first) * strides[d]
+                if type(e) is tuple:
+                    new.append(strides[d] * e[2])
+                d += 1
+            new = tuple(new) + tuple(strides[d:])
         else:  # expand: right-aligned broadcast, stride 0 where the size grows
             r, s = len(out_shape), len(in_shape)
             new = tuple(0 if i < r - s or (in_shape[i - (r - s)] == 1 and out_shape[i] != 1)
@@ -309,6 +322,11 @@ class NativePlan:
         self._layout[v] = (off, new)
         self._alias[v] = (REGISTRY[op], attrs, src)
         return True
+
+    def _size_value(self, v: int):
+        """An index from op attributes: in a dynamic plan a stand-in value (``x[-1]`` is row S-1)
+        becomes its Sym."""
+        return from_example(v, self._sizes.recognize) if self.dynamic else v
 
     def _try_gemm(self, g: Graph, n: int):
         """A float matmul as a cblas call inside a segment (blas.py): (GemmCall, [a, b, out]) or None."""
