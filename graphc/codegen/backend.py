@@ -49,7 +49,8 @@ from ..ir.graph import STRUCTURAL, Graph, Value
 from ..ops.promotion import compute_dtype, spec_operands
 from ..ops.registry import REGISTRY
 from .blas import GemmCall, gemm_address, plan_gemm, split_rows
-from .lower import BufferRef, InlineConst, contiguous_strides, describe_group
+from .lower import (BufferRef, InlineConst, Instr, KernelDesc, Operand, _broadcast_strides, contiguous_strides,
+                    describe_group)
 from .module import KernelInfo, NativeModule
 from .threads import PARALLEL_MIN_ELEMENTS, chunk_bounds, run_chunks, thread_count
 from .scalar import REDUCTIONS, SUPPORTED_DTYPES, Unsupported
@@ -242,9 +243,9 @@ class NativePlan:
         for gi, members in enumerate(_groups(g)):
             if len(members) == 1 and self._try_alias(g, members[0]):
                 continue
-            gemm = self._try_gemm(g, members[0]) if len(members) == 1 else None
+            gemm = self._try_gemm(g, members[0], gi) if len(members) == 1 else None
             if gemm is not None:
-                steps.append(("native", gemm[0], gemm[1]))
+                steps.extend(("native", obj, values) for obj, values in gemm)
                 continue
             res = self._try_kernel(g, members, out_set, f"graphc_k{gi}") if self._lowerable(g, members) else None
             if res is not None:
@@ -328,29 +329,65 @@ class NativePlan:
         becomes its Sym."""
         return from_example(v, self._sizes.recognize) if self.dynamic else v
 
-    def _try_gemm(self, g: Graph, n: int):
-        """A float matmul as a cblas call inside a segment (blas.py): (GemmCall, [a, b, out]) or None."""
+    def _try_gemm(self, g: Graph, n: int, gi: int):
+        """A float matmul as a cblas call inside a segment (blas.py): ``[(GemmCall, [a, b, out])]``,
+        after a copy kernel for an operand whose strides cblas cannot take (a strided slice), or None."""
         data = g.node(n)
         if data["op"] != "matmul" or data.get("opaque") or len(data["specs"]) != 1:
             return None
         spec = data["specs"][0]
-        ins = g.inputs_of(n)
+        ins = list(g.inputs_of(n))
         bufs = [self._buf_of.get(v) for v in ins]
         if any(b is None or b.dtype is not spec.dtype or g.spec(v).dtype is not spec.dtype
                for b, v in zip(bufs, ins)):
             return None
-        a, b = ins
-        try:
-            call = plan_gemm(n, spec.dtype, tuple(g.spec(a).shape), self._layout[a], tuple(g.spec(b).shape),
-                             self._layout[b], tuple(spec.shape))
-        except NonAffine:
-            call = None
+        steps = []
+
+        shapes = [tuple(g.spec(v).shape) for v in ins]
+
+        def plan():
+            try:
+                return plan_gemm(n, spec.dtype, shapes[0], self._layout[ins[0]], shapes[1], self._layout[ins[1]],
+                                 tuple(spec.shape))
+            except NonAffine:
+                return None
+
+        call = plan()
         if call is None:
-            return None
+            for k, v in enumerate(list(ins)):
+                shape = shapes[k]
+                if not _is_contiguous(shape, self._layout[v][1]):
+                    copied = self._copy_kernel(g, v, shape, f"graphc_k{gi}c{k}")
+                    if copied is None:
+                        return None
+                    steps.append(copied)
+                    ins[k] = copied[1][1]
+            call = plan() if steps else None
+            if call is None:
+                return None
         out = Value(n, 0)
         self._new_buffer("tmp", out, spec.dtype, tuple(spec.shape))
         self.gemms.append(call)
-        return call, [a, b, out]
+        return steps + [(call, [ins[0], ins[1], out])]
+
+    def _copy_kernel(self, g: Graph, v: Value, shape: tuple, name: str):
+        """A kernel copying value ``v`` (a strided view) into a new contiguous buffer:
+        ``(KernelInfo, [v, copy key])``; the copy's buffer is keyed ``("copy", v)``."""
+        spec = g.spec(v)
+        src = self._source(g, v)
+        try:
+            strides = _broadcast_strides(shape, src.strides, shape)
+            desc = KernelDesc(name, shape, [Operand(src.dtype, src.offset, strides)],
+                              [Instr(v.node, "clone", [("in", 0)], {}, spec.dtype, None)],
+                              [(0, Operand(spec.dtype, 0, contiguous_strides(shape)))], None, [v.node])
+        except NonAffine:
+            return None
+        info = self._module.add_kernel(desc)
+        if info is None:
+            return None
+        key = ("copy", v)
+        self._new_buffer("tmp", key, spec.dtype, shape)
+        return info, [v, key]
 
     def _source(self, g: Graph, v: Value):
         data = g.node(v.node)
