@@ -6,7 +6,7 @@ import pytest
 import graphc as gc
 import graphc.nn.functional as F
 from graphc.codegen.symint import Sym
-from helpers import assert_matches, llvm_tol
+from helpers import assert_matches, llvm_tol, sgd_train_step
 
 SIZES = [5, 1, 2, 17, 64, 3]
 
@@ -78,15 +78,7 @@ def test_mlp_training_step_matches_eager_for_several_batch_sizes():
         return gc.nn.Sequential(gc.nn.Linear(12, 16), gc.nn.ReLU(), gc.nn.Linear(16, 4))
 
     def stepper(model):
-        opt = gc.optim.SGD(model.parameters(), lr=0.1)
-
-        def step(x, t):
-            loss = F.cross_entropy(model(x), t)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return step
+        return sgd_train_step(model, gc.optim.SGD(model.parameters(), lr=0.1))
 
     em, cm = make(), make()
     eager, compiled = stepper(em), gc.compile(stepper(cm), dynamic=True)

@@ -3,10 +3,9 @@ import numpy as np
 import pytest
 
 import graphc as gc
-import graphc.nn.functional as F
 from graphc.codegen import cache as kcache
 from graphc.codegen import plan_cache
-from helpers import assert_matches, llvm_tol
+from helpers import assert_matches, llvm_tol, sgd_train_step
 
 
 @pytest.fixture
@@ -65,15 +64,7 @@ def test_training_step_from_the_plan_cache_updates_parameters_like_eager(store):
     t = gc.tensor(np.array([0, 2, 1, 1, 0]))
 
     def stepper(model):
-        opt = gc.optim.SGD(model.parameters(), lr=0.1)
-
-        def step(xb, yb):
-            loss = F.cross_entropy(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return step
+        return sgd_train_step(model, gc.optim.SGD(model.parameters(), lr=0.1))
 
     eager_model, m1, m2 = make(), make(), make()
     eager = stepper(eager_model)

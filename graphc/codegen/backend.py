@@ -21,6 +21,8 @@ pipeline, :mod:`graphc.static.passes.fusion`) once:
   Python between two native segments.  Lowering those (copies,
   gathers) so that a whole graph is one native call is the next increment.
 
+Running a plan (per-size state, feeds, outputs, the steps) is :mod:`.runtime`'s half of the class.
+
 Memory: intermediates of native kernels live in one arena allocated once per plan and kept
 between calls; a buffer is reused by a later kernel once its last reader has run (buffers
 a numpy step reads are never reused, since numpy results may be views of them).  Graph
@@ -36,8 +38,6 @@ shapes) is made per S (``_make_state``), so one module serves every ``S >= min_s
 """
 from __future__ import annotations
 
-import ctypes
-import sys
 import threading
 from collections import OrderedDict
 from typing import Callable
@@ -48,25 +48,18 @@ from .. import dtypes as _dt
 from ..ir.graph import STRUCTURAL, Graph, Value
 from ..ops.promotion import compute_dtype, spec_operands
 from ..ops.registry import REGISTRY
-from .blas import GemmCall, gemm_address, plan_gemm, split_rows
+from .blas import GemmCall, plan_gemm, split_rows
 from .lower import (BufferRef, InlineConst, Instr, KernelDesc, Operand, _broadcast_strides, contiguous_strides,
                     describe_group)
 from .module import KernelInfo, NativeModule
-from .threads import PARALLEL_MIN_ELEMENTS, chunk_bounds, run_chunks, thread_count
+from .threads import PARALLEL_MIN_ELEMENTS, chunk_bounds, thread_count
 from .scalar import REDUCTIONS, SUPPORTED_DTYPES, Unsupported
-from .symint import NonAffine, at, from_example, is_sym, prod
+from .runtime import ARENA_ALIGN, PlanRuntime
+from .symint import NonAffine, from_example, is_sym, prod
 
 __all__ = ["NativePlan", "ALIAS_OPS"]
 
 ALIAS_OPS = frozenset(("reshape", "view", "permute", "expand", "basic_index"))
-_ARENA_ALIGN = 64
-_POOL_MIN_BYTES = 1 << 20     # outputs at least this large are recycled through the pool
-_POOL_PER_OUTPUT = 2
-_STATES_KEPT = 8               # sizes a dynamic plan keeps arenas and tables for
-_KERNEL_ERRORS = (IndexError, RuntimeError, TypeError, ValueError, ZeroDivisionError, NotImplementedError,
-                  np.linalg.LinAlgError)
-
-
 class _Buffer:
     """A memory region: ``kind`` feed, const, arena, out (fresh per call) or dyn (a numpy result).
     ``shape`` and ``nbytes`` may depend on the symbolic size (symint.Sym) in a dynamic plan."""
@@ -83,48 +76,6 @@ class _Buffer:
         self.array = None      # a constant's value
         self.native_use = False
         self.numpy_written = False
-
-
-class _SizeState:
-    """What calls at one size use (see NativePlan._make_state)."""
-
-    __slots__ = ("size", "arena", "table", "table_addr", "steps", "persistent", "feed_plan", "out_plan",
-                 "simple", "simple_feeds", "simple_outs", "segment")
-
-
-def _arena_layout(buffers: list, nsteps: int, size: int | None) -> tuple:
-    """``({buffer id: offset}, total bytes)``: the arena buffers at ``size``, first fit in step order;
-    a buffer's block is free again after its last reader (buffers numpy reads are never reused)."""
-    by_first: dict = {}
-    by_last: dict = {}
-    for b in buffers:
-        if b.kind == "arena":
-            by_first.setdefault(b.first, []).append(b)
-            if not b.pinned:
-                by_last.setdefault(b.last, []).append(b)
-
-    def rounded(b):
-        return -(-max(at(b.nbytes, size), 1) // _ARENA_ALIGN) * _ARENA_ALIGN
-
-    offsets: dict = {}
-    free: list = []   # (size, offset) blocks
-    top = 0
-    for i in range(nsteps):
-        for b in by_first.get(i, ()):
-            need = rounded(b)
-            fit = [blk for blk in free if blk[0] >= need]
-            if fit:
-                blk = min(fit)
-                free.remove(blk)
-                offsets[b.id] = blk[1]
-                if blk[0] > need:
-                    free.append((blk[0] - need, blk[1] + need))
-            else:
-                offsets[b.id] = top
-                top += need
-        for b in by_last.get(i, ()):
-            free.append((rounded(b), offsets[b.id]))
-    return offsets, top
 
 
 class _NumpyStep:
@@ -168,13 +119,7 @@ def _groups(g: Graph) -> list:
     return [by[k] for k in sorted(by)]
 
 
-def _address(a: np.ndarray) -> int:
-    if a.flags.writeable and a.nbytes:
-        return ctypes.addressof(ctypes.c_char.from_buffer(a))  # 4x cheaper than a.ctypes.data
-    return a.ctypes.data
-
-
-class NativePlan:
+class NativePlan(PlanRuntime):
     """A static-shape graph compiled to native kernels plus numpy steps (see the module docstring).
 
     ``plan.run({leaf node: array}) -> [output arrays]`` (fresh arrays, never aliasing a feed).
@@ -526,98 +471,7 @@ class NativePlan:
         self._states: OrderedDict = OrderedDict()
         self._static_state = None if self.dynamic else self._make_state(None)
         if self._static_state is not None:
-            self.arena_bytes = self._static_state.arena.nbytes - _ARENA_ALIGN
-
-    def _make_state(self, size: int | None) -> "_SizeState":
-        """Everything a call at symbolic size ``size`` (None: static shapes) uses: arena offsets and
-        memory, the pointer table, thread ranges, feed checks and output allocations."""
-        st = _SizeState()
-        st.size = size
-        offsets, total = _arena_layout(self._buffers, self._nsteps, size)
-        # numpy madvises large allocations for huge pages; the arena lives as long as the state
-        st.arena = np.empty(total + _ARENA_ALIGN, dtype=np.uint8)
-        base = st.arena.ctypes.data
-        arena_addr = base + (-base) % _ARENA_ALIGN
-        start = arena_addr - base
-        st.persistent = {}
-        table = st.table = np.zeros(max(self._nslots, 1), dtype=np.uint64)
-        for b in self._buffers:
-            if b.kind == "const":
-                st.persistent[b.root] = b.array
-                if b.slot is not None:
-                    table[b.slot] = b.array.ctypes.data
-            elif b.kind == "arena":
-                off = offsets.get(b.id, 0)
-                if b.pinned or b.numpy_written:   # numpy reads or writes it: an array view of the arena
-                    raw = st.arena[start + off:start + off + at(b.nbytes, size)]
-                    st.persistent[b.root] = raw.view(b.dtype.np).reshape(at(b.shape, size))
-                if b.slot is not None:
-                    table[b.slot] = arena_addr + off
-        for call in self.gemms:
-            table[call.fn_slot] = gemm_address(call.dtype)
-        if self._size_slot is not None:
-            table[self._size_slot] = size
-        st.table_addr = table.ctypes.data
-        st.steps = []
-        for k, o in self._run_steps:
-            if k == "native":
-                st.steps.append((k, self._fns[o]))
-            elif k == "threaded":
-                extent, elements = o[1]
-                st.steps.append((k, (self._fns[o[0]], chunk_bounds(at(extent, size), at(elements, size),
-                                                                   self._threads))))
-            else:
-                st.steps.append((k, o))
-        g = self.graph
-        st.feed_plan = [(n, Value(n, 0), b.slot, at(tuple(g.specs(n)[0].shape), size), b.dtype.np)
-                        for n, b in self._feeds]
-        st.out_plan = [(b.root, b.slot, at(b.shape, size), b.dtype.np,
-                        [] if at(b.nbytes, size) >= _POOL_MIN_BYTES else None)
-                       for b in self._buffers if b.kind == "out"]
-        # the common case, kept short: kernels only, each output its own fresh buffer
-        roots = [b[0] for b in st.out_plan]
-        st.simple = (all(k == "native" for k, _ in st.steps) and len(st.steps) <= 1 and self._outputs == roots)
-        if st.simple:
-            st.simple_feeds = [(n, slot, shape, npd) for n, _, slot, shape, npd in st.feed_plan]
-            st.simple_outs = [(slot, shape, npd, pool) for _, slot, shape, npd, pool in st.out_plan]
-            st.segment = st.steps[0][1] if st.steps else None
-        return st
-
-    def _state(self, inputs: dict, size: int | None) -> "_SizeState":
-        if self._static_state is not None:
-            return self._static_state
-        if size is None:
-            size = self._size_of(inputs)
-        st = self._states.get(size)
-        if st is None:
-            if size < self.min_size:
-                raise ValueError(f"this dynamic native plan runs sizes >= {self.min_size}, got {size} "
-                                 "(specialize the graph for it)")
-            st = self._states[size] = self._make_state(size)
-            while len(self._states) > _STATES_KEPT:
-                self._states.popitem(last=False)
-        else:
-            self._states.move_to_end(size)
-        return st
-
-    def _size_of(self, inputs: dict) -> int:
-        size = self.size_for(inputs)
-        if size is None:
-            raise ValueError("this dynamic plan's feeds do not agree on one symbolic size S")
-        return size
-
-    def size_for(self, inputs: dict) -> int | None:
-        """The size S the feeds' symbolic dims (each ``a * S + b``) agree on, or None."""
-        size = None
-        for n, d, s in self._sym_dims:
-            got = inputs[n].shape[d]
-            if size is None:
-                size, rem = divmod(got - s.b, s.a)
-                if rem:
-                    return None
-            elif s.at(size) != got:
-                return None
-        return size
+            self.arena_bytes = self._static_state.arena.nbytes - ARENA_ALIGN
 
     # ================================================================== pickling (the plan cache)
     # what a loaded plan rebuilds (_link) rather than reads from the pickle
@@ -640,139 +494,6 @@ class NativePlan:
         self.compiled = None if code is None else jit.load_object(code, jit.compile_flags(self.opt_level,
                                                                                           self.fastmath), source)
         self._link()
-
-    @staticmethod
-    def shape_at(shape: tuple, size: int) -> tuple:
-        """A shape of this plan (ints and Syms) at symbolic size ``size``."""
-        return at(tuple(shape), size)
-
-    def set_error_handler(self, on_error: Callable | None) -> None:
-        """``on_error(node, arrays, attrs, exc)`` turns a numpy step's error into the one to raise."""
-        self._on_error = on_error
-
-    # ================================================================== running
-    def run(self, inputs: dict, size: int | None = None) -> list:
-        """Output arrays for ``inputs`` ({placeholder or parameter node: array}); ``size`` is the
-        symbolic size S of a dynamic plan (found from the feeds when None)."""
-        with self._lock:
-            st = self._state(inputs, size)
-            if st.simple:
-                return self._run_simple(st, inputs, True)
-            return self._run(st, inputs)
-
-    def run_checked(self, inputs: dict, size: int | None = None) -> list:
-        """:meth:`run` for inputs whose shapes and dtypes the caller has checked already
-        (``Executable`` checks feeds and parameters against their specs): the simple path skips
-        checking them again.  Non-contiguous or misaligned inputs are still copied."""
-        with self._lock:
-            st = self._state(inputs, size)
-            if st.simple:
-                return self._run_simple(st, inputs, False)
-            return self._run(st, inputs)
-
-    def _run(self, st: "_SizeState", inputs: dict) -> list:
-        env = dict(st.persistent)
-        table = st.table
-        feed_arrays = []
-        for n, v, slot, shape, npd in st.feed_plan:
-            a = inputs[n]
-            if a.shape != shape or a.dtype != npd:
-                raise RuntimeError(f"native backend: input %{n} must be {npd}{list(shape)}, got "
-                                   f"{a.dtype}{list(a.shape)}")
-            if slot is not None:
-                if not (a.flags.c_contiguous and a.flags.aligned):
-                    a = np.array(a, order="C", copy=True)
-                table[slot] = _address(a)
-            env[v] = a
-            feed_arrays.append(a)
-        for v, slot, shape, npd, pool in st.out_plan:
-            a = _take(pool, shape, npd) if pool is not None else np.empty(shape, npd)
-            env[v] = a
-            if slot is not None:
-                table[slot] = _address(a)
-        for kind, obj in st.steps:
-            if kind == "native":
-                obj(st.table_addr)
-            elif kind == "threaded":
-                run_chunks(obj[0], st.table_addr, obj[1])
-            else:
-                self._run_numpy(obj, env, table, st.size)
-        return self._owned_outputs(st, env, feed_arrays)
-
-    def _run_simple(self, st: "_SizeState", inputs: dict, check: bool) -> list:
-        table = st.table
-        copies = []
-        for n, slot, shape, npd in st.simple_feeds:
-            a = inputs[n]
-            if check and (a.shape != shape or a.dtype != npd):
-                raise RuntimeError(f"native backend: input %{n} must be {npd}{list(shape)}, got "
-                                   f"{a.dtype}{list(a.shape)}")
-            if slot is not None:
-                if not (a.flags.c_contiguous and a.flags.aligned):
-                    a = np.array(a, order="C", copy=True)
-                    copies.append(a)  # alive until the native code has run
-                table[slot] = _address(a)
-        outs = []
-        for slot, shape, npd, pool in st.simple_outs:
-            a = _take(pool, shape, npd) if pool is not None else np.empty(shape, npd)
-            if slot is not None:
-                table[slot] = _address(a)
-            outs.append(a)
-        if st.segment is not None:
-            st.segment(st.table_addr)  # `inputs` and `copies` keep the feeds alive meanwhile
-        return outs
-
-    def _get(self, env: dict, v: Value, size: int | None) -> np.ndarray:
-        a = env.get(v)
-        if a is None:
-            opdef, attrs, src = self._alias[v]
-            if size is not None and self._sizes is not None:
-                attrs = self._sizes.resolve_attrs(attrs, size)
-            a = env[v] = opdef.kernel(self._get(env, src, size), **attrs)
-        return a
-
-    def _run_numpy(self, st: _NumpyStep, env: dict, table: np.ndarray, size: int | None) -> None:
-        arrays = [self._get(env, v, size) for v in st.ins]
-        if st.cast is not None:
-            arrays = [a if a.dtype == st.cast else a.astype(st.cast) for a in arrays]
-        attrs = st.attrs if size is None or self._sizes is None else self._sizes.resolve_attrs(st.attrs, size)
-        try:
-            if st.into is not None:
-                out = env[st.outs[0]]
-                st.into(*arrays, out=out)
-            elif st.control:
-                out = st.op.kernel(*arrays, size=size, **attrs)
-            else:
-                out = st.op.kernel(*arrays, **attrs)
-        except _KERNEL_ERRORS as e:
-            if self._on_error is not None:
-                raise self._on_error(st.node, arrays, attrs, e) from None
-            raise
-        outs = (out,) if len(st.outs) == 1 else out
-        for v, o in zip(st.outs, outs):
-            env[v] = o if type(o) is np.ndarray else np.asarray(o)
-        for k, slot, spec in st.native_outs:
-            a = env[st.outs[k]]
-            shape = at(tuple(spec.shape), size)
-            if a.dtype != spec.dtype.np or a.shape != shape:
-                raise RuntimeError(f"native backend: node %{st.node} ({st.op.name}) gave {a.dtype}{list(a.shape)}, "
-                                   f"its shape rule says {spec.dtype.np}{list(shape)}")
-            if not (a.flags.c_contiguous and a.flags.aligned):
-                a = env[st.outs[k]] = np.array(a, order="C", copy=True)
-            table[slot] = _address(a)
-
-    def _owned_outputs(self, st: "_SizeState", env: dict, feeds: list) -> list:
-        res = []
-        for v, fresh in zip(self._outputs, self._fresh):
-            a = self._get(env, v, st.size)
-            if any(a is r for r in res):
-                a = np.array(a, copy=True)
-            elif not fresh and (not a.flags.writeable or any(np.may_share_memory(a, f) for f in feeds)
-                                or np.may_share_memory(a, st.arena)
-                                or any(np.may_share_memory(a, c) for c in st.persistent.values())):
-                a = np.array(a, copy=True)
-            res.append(a)
-        return res
 
     # ================================================================== inspection
     def llvm_ir(self) -> str:
@@ -831,15 +552,3 @@ def _with_sym_shapes(g: Graph, recognize: Callable) -> Graph:
             data["specs"] = tuple(s._replace(shape=tuple(from_example(d, recognize) for d in s.shape))
                                   for s in data["specs"])
     return h
-
-
-def _take(pool: list, shape: tuple, npd) -> np.ndarray:
-    """An array for a large output: a pooled one nobody references any more, else a new one."""
-    for a in pool:
-        # referenced only by the pool list, this loop and getrefcount's argument
-        if sys.getrefcount(a) <= 3:
-            return a
-    a = np.empty(shape, npd)
-    if len(pool) < _POOL_PER_OUTPUT:
-        pool.append(a)
-    return a
