@@ -1,7 +1,7 @@
-"""Non-temporal stores of large elementwise outputs (graphc.codegen.lower): the results are the
+"""Non-temporal stores of large elementwise outputs (graphc.codegen.nontemporal): the results are the
 same as without them, and only large elementwise kernels get them.
 
-The graph-level tests use the real threshold (``lower.NONTEMPORAL_MIN_BYTES``, 32 MiB of output:
+The graph-level tests use the real threshold (``nontemporal.NONTEMPORAL_MIN_BYTES``, 32 MiB of output:
 a few milliseconds per run).  Their reference for "the same kernel without non-temporal stores"
 is the same graph compiled for a size below the threshold, run over slices of the inputs:
 elementwise code computes each element the same way wherever it sits, so the results must be
@@ -18,13 +18,14 @@ from llvmlite import ir
 
 import graphc as gc
 from graphc import dtypes as _dt
-from graphc.codegen import jit, lower
-from graphc.codegen.lower import Instr, KernelDesc, Operand, emit_kernel
+from graphc.codegen import jit, nontemporal
+from graphc.codegen.describe import Instr, KernelDesc, Operand
+from graphc.codegen.lower import emit_kernel
 from helpers import llvm_tol
 
 X86 = platform.machine().lower() in ("x86_64", "amd64")
 F32 = gc.float32
-BIG = lower.NONTEMPORAL_MIN_BYTES // 4          # float32 elements of one threshold-sized output
+BIG = nontemporal.NONTEMPORAL_MIN_BYTES // 4          # float32 elements of one threshold-sized output
 
 
 def _compile(fn, specs, monkeypatch, threads=2):
@@ -221,12 +222,12 @@ def add_mul_kernel(request):
                        Instr(1, "mul", [("tmp", 0), ("in", 0)], {}, dt, dt)],
                       [(0, flat), (1, flat)])
     module = ir.Module("nt_test")
-    saved = lower.NONTEMPORAL_MIN_BYTES
-    lower.NONTEMPORAL_MIN_BYTES = 1
+    saved = nontemporal.NONTEMPORAL_MIN_BYTES
+    nontemporal.NONTEMPORAL_MIN_BYTES = 1
     try:
         emit_kernel(module, desc)
     finally:
-        lower.NONTEMPORAL_MIN_BYTES = saved
+        nontemporal.NONTEMPORAL_MIN_BYTES = saved
     cm = jit.compile_module(str(module))
     assert desc.split == N and ("!nontemporal" in str(module)) == X86
     return cm.get_function("nt_add_mul", None, [ctypes.c_void_p] * 4 + [ctypes.c_int64] * 2), dt.np

@@ -49,8 +49,8 @@ from ..ir.graph import STRUCTURAL, Graph, Value
 from ..ops.promotion import compute_dtype, spec_operands
 from ..ops.registry import REGISTRY
 from .blas import GemmCall, plan_gemm, split_rows
-from .lower import (BufferRef, InlineConst, Instr, KernelDesc, Operand, _broadcast_strides, contiguous_strides,
-                    describe_group)
+from .describe import (BufferRef, InlineConst, Instr, KernelDesc, Operand, broadcast_strides, contiguous_strides,
+                       describe_group)
 from .module import KernelInfo, NativeModule
 from .threads import PARALLEL_MIN_ELEMENTS, chunk_bounds, thread_count
 from .scalar import REDUCTIONS, SUPPORTED_DTYPES, Unsupported
@@ -321,7 +321,7 @@ class NativePlan(PlanRuntime):
         spec = g.spec(v)
         src = self._source(g, v)
         try:
-            strides = _broadcast_strides(shape, src.strides, shape)
+            strides = broadcast_strides(shape, src.strides, shape)
             desc = KernelDesc(name, shape, [Operand(src.dtype, src.offset, strides)],
                               [Instr(v.node, "clone", [("in", 0)], {}, spec.dtype, None)],
                               [(0, Operand(spec.dtype, 0, contiguous_strides(shape)))], None, [v.node])

@@ -1,11 +1,6 @@
 """One fusion group -> one LLVM function with one loop nest over the group's domain.
 
-:func:`describe_group` turns the members of a group (elementwise/``expand`` nodes and at
-most one final reduction, see :mod:`graphc.static.passes.fusion`) into a
-:class:`KernelDesc`: the iteration domain, the memory operands (each with an element
-offset and one stride per domain dim, 0 where it broadcasts or is reduced), and the
-members as a straight-line list of :class:`Instr`.  :func:`emit_kernel` writes the
-function::
+:func:`emit_kernel` writes a :class:`~graphc.codegen.describe.KernelDesc` as the function::
 
     void name(T0* noalias in0, ..., Tk* noalias out0, ...)
 
@@ -24,245 +19,25 @@ function::
   domain order; max/min use ``llvm.maximum``/``llvm.minimum`` (NaN propagates; LLVM
   vectorizes them without fast-math).  ``fastmath`` (a module flag) adds ``reassoc
   contract`` to all float arithmetic of the kernels.
-* an elementwise kernel (no reduction) whose outputs, all of one element size, add up to at
-  least :data:`NONTEMPORAL_MIN_BYTES` (32 MiB, about a last-level cache) and whose element
-  function is cheap for the bytes it streams (``_NT_MAX_WORK_PER_BYTE``) writes them with
-  non-temporal stores on x86.  Why: a plain store to a line that is not cached first reads
-  it (read for ownership), so a kernel with k inputs moves k + 2 streams, not k + 1; and an
-  output that large cannot stay cached for the next kernel anyway.  Measured (2-core AVX2
-  host, float32, 64 MiB outputs): ``x * 1.5 + 0.5`` 22% faster, ``a * b + c`` 5-13%, the
-  softmax's final division 4%.  Below the size they hurt (3-6% slower at 16 MiB: the next
-  kernel misses on an output it could have found in cache), and so they do on kernels bound
-  by compute (``exp(x)`` 2-7% slower): there the output traffic overlaps the arithmetic
-  anyway and the staging copy below does not, so W1 keeps plain stores.  The loop
-  vectorizer refuses a non-temporal element store (x86 wants them aligned to the vector),
-  so each innermost row runs in blocks of 4 KiB of output: the elements before output 0's
-  first 64-byte boundary and the last partial block are stored directly; each full block
-  is computed into staging buffers that stay in L1 and copied out with aligned 32-byte
-  non-temporal stores.  The element loop is a function of its own (``<kernel>.block``), so
-  it is vectorized and register-allocated as in a kernel without blocks.  Several outputs
-  share the blocks only when they sit at one offset from a cache line (else they are
-  stored directly); rows shorter than two blocks keep plain stores.  An ``sfence`` ends the
-  kernel: the stores are weakly ordered, and another thread (a chunk, :mod:`.threads`) or
-  kernel reads them next.
+* a large, cheap elementwise kernel stores its outputs non-temporally (:mod:`.nontemporal`).
+
+The kernel descriptions (:class:`KernelDesc`, :func:`describe_group`) are in :mod:`.describe`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Callable, NamedTuple
-
-import numpy as np
 from llvmlite import ir
 
-from .. import dtypes as _dt
-from ..ir.graph import Graph, Value
-from ..ops.promotion import compute_dtype, spec_operands
-from ..ops.registry import REGISTRY
+from . import nontemporal as nt
 from . import scalar
-from .jit import host_target
+from .describe import KernelDesc, Reduce
 from .scalar import Emitter, Unsupported, Val
 from .symint import emit_int, is_sym, prod
 
-__all__ = ["Operand", "Instr", "Reduce", "KernelDesc", "BufferRef", "InlineConst", "describe_group",
-           "emit_kernel", "contiguous_strides", "NONTEMPORAL_MIN_BYTES"]
+__all__ = ["emit_kernel"]
 
 _I64 = ir.IntType(64)
 
-# elementwise kernels writing at least this many bytes store them non-temporally (module docstring)
-NONTEMPORAL_MIN_BYTES = 32 << 20
-_NT_BLOCK_BYTES = 4096      # one staging block per output (stays in L1)
-_NT_ALIGN = 64              # blocks start on output cache lines
-_NT_VECTOR_BYTES = 32       # one non-temporal store (vmovntps ymm)
-# a kernel is bound by compute, and keeps plain stores, when its element function's IR instructions
-# times the element size (one vector instruction covers 32 // itemsize elements) exceed this many
-# per byte it streams; float32 on AVX2: x * 1.5 + 0.5 (7.5) and a * b + c (4.8) gain, exp(x) * y
-# (15) breaks even, exp(x) (20) and W1 (28) lose
-_NT_MAX_WORK_PER_BYTE = 12
 
-
-class BufferRef(NamedTuple):
-    """Where a value lives: storage dtype, element offset and element strides over its own shape."""
-
-    dtype: _dt.DType
-    offset: int
-    strides: tuple
-
-
-class InlineConst(NamedTuple):
-    """A one-element constant inlined as an immediate (``array`` holds its storage dtype)."""
-
-    array: np.ndarray
-    dtype: _dt.DType
-
-
-@dataclass
-class Operand:
-    """One pointer argument: element dtype as stored, offset, one stride per domain dim."""
-
-    dtype: _dt.DType
-    offset: int
-    strides: tuple
-
-
-@dataclass
-class Instr:
-    """One member node: ``op`` on ``args`` (refs: ``("in", k)``, ``("tmp", j)``, ``("const", c)``)."""
-
-    node: int
-    op: str
-    args: list
-    attrs: dict
-    out: _dt.DType
-    promote: _dt.DType | None
-
-
-@dataclass
-class Reduce:
-    """The group's final reduction: op, source ref, output operand (stride 0 on reduced dims)."""
-
-    node: int
-    op: str
-    src: tuple
-    out: Operand
-    out_dtype: _dt.DType
-    acc_dtype: _dt.DType
-
-
-@dataclass
-class KernelDesc:
-    """Everything :func:`emit_kernel` needs; ``inputs``/``outputs`` become the function's arguments."""
-
-    name: str
-    domain: tuple
-    inputs: list
-    instrs: list
-    outputs: list                 # [(instr index, Operand)]
-    reduce: Reduce | None = None
-    nodes: list = field(default_factory=list)
-    counts: list = field(default_factory=list)   # trip counts, set by emit_kernel
-    # extent of the outermost loop when the kernel can run on a sub-range of it (it then takes a
-    # trailing ``i64 start`` and ``counts[0]`` acts as the stop); 0 when it cannot.  Set by emit_kernel.
-    split: int = 0
-    # whether strides or offsets depend on the symbolic size (a dynamic plan): the kernel then takes
-    # a last ``i64 size`` argument.  Set by emit_kernel.
-    sized: bool = False
-
-    @property
-    def operands(self) -> list:
-        outs = [o for _, o in self.outputs]
-        return self.inputs + outs + ([self.reduce.out] if self.reduce else [])
-
-
-def contiguous_strides(shape: tuple) -> tuple:
-    """C-order element strides of ``shape``."""
-    out, step = [], 1
-    for d in reversed(shape):
-        out.append(step)
-        step *= d
-    return tuple(reversed(out))
-
-
-def _broadcast_strides(shape: tuple, strides: tuple, domain: tuple) -> tuple:
-    """Strides over ``domain`` of a value of ``shape`` that broadcasts to it (right-aligned)."""
-    r, s = len(domain), len(shape)
-    out = []
-    for i in range(r):
-        j = i - (r - s)
-        if j < 0 or shape[j] == 1:
-            out.append(0)
-        elif shape[j] != domain[i]:
-            raise ValueError(f"shape {shape} does not broadcast to {domain}")
-        else:
-            out.append(strides[j])
-    return tuple(out)
-
-
-def _reduced_out_strides(domain: tuple, dims: tuple) -> tuple:
-    out, step = [0] * len(domain), 1
-    for i in range(len(domain) - 1, -1, -1):
-        if i not in dims:
-            out[i] = step
-            step *= domain[i]
-    return tuple(out)
-
-
-def describe_group(g: Graph, members: list, escapes: set, source: Callable[[Value], object],
-                   name: str) -> tuple:
-    """The :class:`KernelDesc` of a fusion group, with its external input values and output values.
-
-    ``escapes``: the members whose value is used outside the group (stored); ``source(v)``
-    gives a :class:`BufferRef` or :class:`InlineConst` for each value the group reads from
-    outside.  Returns ``(desc, input_values, output_values)``, the values in argument order.
-    Raises :class:`Unsupported` when a member is not an elementwise op with a lowering.
-    """
-    member_set = set(members)
-    last = members[-1]
-    red_node = last if g.op(last) in scalar.REDUCTIONS and REGISTRY[g.op(last)].category == "reduction" else None
-    if red_node is not None:
-        domain = tuple(g.spec(g.inputs_of(red_node)[0]).shape)
-    else:
-        domain = tuple(g.specs(last)[0].shape)
-    if any(d is None for d in domain):
-        raise Unsupported("a symbolic size (specialize the graph first)")
-    inputs, in_values, in_index = [], [], {}
-    instrs, tmp_of = [], {}
-
-    def ref(v: Value) -> tuple:
-        if v.node in member_set:
-            return ("tmp", tmp_of[v.node])
-        hit = in_index.get(v)
-        if hit is not None:
-            return hit
-        src = source(v)
-        if isinstance(src, InlineConst):
-            r = ("const", src)
-        else:
-            spec = g.spec(v)
-            strides = _broadcast_strides(tuple(spec.shape), src.strides, domain)
-            inputs.append(Operand(src.dtype, src.offset, strides))
-            in_values.append(v)
-            r = ("in", len(inputs) - 1)
-        in_index[v] = r
-        return r
-
-    reduce = None
-    for n in members:
-        data = g.node(n)
-        op = data["op"]
-        opdef = REGISTRY.get(op)
-        if opdef is None or data.get("opaque") or len(data["specs"]) != 1:
-            raise Unsupported(f"%{n} ({op}) is not a registry op with one output")
-        ins = g.inputs_of(n)
-        args = [ref(v) for v in ins]
-        out_dt = data["specs"][0].dtype
-        if n == red_node:
-            attrs = data["attrs"]
-            dims = tuple(attrs["dim"])
-            if op in ("amax", "amin") and any(domain[d] == 0 for d in dims):
-                raise Unsupported(f"{op} over an empty dim (the kernel raises)")
-            acc = _dt.bool if op in ("all", "any") else out_dt
-            reduce = Reduce(n, op, args[0], Operand(out_dt, 0, _reduced_out_strides(domain, dims)), out_dt, acc)
-            continue
-        if opdef.category != "elementwise" and op not in ("expand", "clone"):
-            raise Unsupported(f"%{n} ({op}) is not elementwise")
-        promote = None
-        if opdef.promote is not None:
-            promote = compute_dtype(opdef, spec_operands([g.input_spec(v) for v in ins]))
-        tmp_of[n] = len(instrs)
-        instrs.append(Instr(n, op, args, dict(data["attrs"]), out_dt, promote))
-    outputs, out_values = [], []
-    for j, ins in enumerate(instrs):
-        if ins.node in escapes:
-            outputs.append((j, Operand(ins.out, 0, contiguous_strides(domain))))
-            out_values.append(Value(ins.node, 0))
-    if reduce is not None:
-        out_values.append(Value(reduce.node, 0))
-    desc = KernelDesc(name, domain, inputs, instrs, outputs, reduce, list(members))
-    return desc, in_values, out_values
-
-
-# ================================================================================ emission
 def _coalesce(domain: tuple, operands: list, reduced: tuple) -> tuple:
     """(dims, per-operand strides, reduced flags) with size-1 dims dropped and mergeable dims merged."""
     keep = [i for i, d in enumerate(domain) if d != 1]
@@ -372,7 +147,7 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
     if empty:
         b.ret_void()
         return fn
-    nontemporal = not desc.sized and _use_nontemporal(desc, dims, strides)
+    nontemporal = not desc.sized and nt.use_nontemporal(desc, dims, strides)
     idx = [K(o.offset) for o in operands]
     red_k = len(operands) - 1
 
@@ -545,13 +320,13 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
             return b.icmp_unsigned("==", b.and_(x, ir.Constant(_I64, m - 1)), ir.Constant(_I64, 0))
 
         addr0 = b.ptrtoint(elem(n_in, lo), _I64)
-        head = b.lshr(b.and_(b.neg(addr0), ir.Constant(_I64, _NT_ALIGN - 1)), ir.Constant(_I64, nt_shift))
+        head = b.lshr(b.and_(b.neg(addr0), ir.Constant(_I64, nt.ALIGN - 1)), ir.Constant(_I64, nt_shift))
         first_end = umin(hi, b.add(lo, head))
         # full blocks need output 0 element-aligned (the backend's buffers always are) and every
         # other output at the same offset from a 64-byte boundary; otherwise all stores are plain
         aligned = multiple_of(addr0, nt_size)
         for k in range(n_in + 1, n_in + n_out):
-            aligned = b.and_(aligned, multiple_of(b.sub(b.ptrtoint(elem(k, lo), _I64), addr0), _NT_ALIGN))
+            aligned = b.and_(aligned, multiple_of(b.sub(b.ptrtoint(elem(k, lo), _I64), addr0), nt.ALIGN))
         pre = b.block
         blk = fn.append_basic_block(f"l{level}nt.block")
         b.branch(blk)
@@ -571,7 +346,7 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
         b.cbranch(direct, latch, copy)
         b.position_at_end(copy)
         for k in range(n_out):
-            _copy_nontemporal(loops, outs[k], staging[k], nt_block * nt_size, f"l{level}nt.c{k}")
+            nt.copy_nontemporal(loops, outs[k], staging[k], nt_block * nt_size, f"l{level}nt.c{k}")
         b.branch(latch)
         b.position_at_end(latch)
         i.add_incoming(end, latch)
@@ -612,22 +387,22 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
             module.globals.pop(f"{desc.name}.block", None)
             raise
         streamed = sum(o.dtype.itemsize for o, s in zip(operands, strides) if s[-1] != 0)
-        work = _instruction_count(block_fn) * desc.outputs[0][1].dtype.itemsize
-        if work > _NT_MAX_WORK_PER_BYTE * streamed:
+        work = nt.instruction_count(block_fn) * desc.outputs[0][1].dtype.itemsize
+        if work > nt.MAX_WORK_PER_BYTE * streamed:
             module.globals.pop(block_fn.name)     # bound by compute: plain stores
             nontemporal = False
     if nontemporal:
         nt_size = desc.outputs[0][1].dtype.itemsize
         nt_shift = nt_size.bit_length() - 1
-        nt_block = _NT_BLOCK_BYTES // nt_size
+        nt_block = nt.BLOCK_BYTES // nt_size
         staging = []
         for _, o in desc.outputs:
             buf = b.alloca(ir.ArrayType(scalar.mem_type(o.dtype), nt_block), name="staging")
-            buf.align = _NT_ALIGN
+            buf.align = nt.ALIGN
             staging.append(b.gep(buf, [ir.Constant(_I64, 0), ir.Constant(_I64, 0)], inbounds=True))
     nest(0, idx)
     if nontemporal:
-        _store_fence(module, b)
+        nt.store_fence(module, b)
     b.ret_void()
     return fn
 
@@ -661,63 +436,3 @@ def _fill_identity(e: Emitter, loops: _Loops, ptr, red: Reduce, count: ir.Value,
     b.store(ident, b.gep(ptr, [i], inbounds=True))
     loops.close(i, count, "fill")
 
-
-def _use_nontemporal(desc: KernelDesc, dims: list, strides: list) -> bool:
-    """Whether the kernel's outputs are large enough, and laid out, for non-temporal stores (see the
-    module docstring; emit_kernel then checks that the element function is cheap enough)."""
-    if desc.reduce is not None or not desc.outputs or not dims or not _host_is_x86():
-        return False
-    if not all(isinstance(d, (int, np.integer)) for d in desc.domain):
-        return False        # a size known only at run time (a dynamic plan): no way to tell
-    sizes = {o.dtype.itemsize for _, o in desc.outputs}
-    if len(sizes) != 1:
-        return False
-    size = sizes.pop()
-    written = int(np.prod(desc.domain, dtype=np.int64)) * size * len(desc.outputs)
-    n_in = len(desc.inputs)
-    return (written >= NONTEMPORAL_MIN_BYTES
-            and all(strides[n_in + k][-1] == 1 for k in range(len(desc.outputs)))
-            and dims[-1] * size >= 2 * _NT_BLOCK_BYTES)
-
-
-def _instruction_count(fn: ir.Function) -> int:
-    """IR instructions of ``fn``, counting the bodies of the module functions it calls (the
-    mathlib helpers, inlined later) at each call."""
-    count = 0
-    for block in fn.blocks:
-        for ins in block.instructions:
-            count += 1
-            callee = getattr(ins, "callee", None)
-            if isinstance(ins, ir.CallInstr) and isinstance(callee, ir.Function) and callee.blocks:
-                count += _instruction_count(callee)
-    return count
-
-
-@lru_cache(maxsize=None)
-def _host_is_x86() -> bool:
-    # the sfence below is an x86 instruction; elsewhere the kernels keep plain stores
-    return host_target().triple.split("-")[0] in ("x86_64", "amd64")
-
-
-def _copy_nontemporal(loops: _Loops, dst: ir.Value, src: ir.Value, nbytes: int, tag: str) -> None:
-    """Copy ``nbytes`` (a multiple of 64) from ``src`` to the 64-byte aligned ``dst`` with 32-byte
-    non-temporal stores."""
-    b = loops.b
-    vec = ir.VectorType(ir.IntType(64), _NT_VECTOR_BYTES // 8)
-    d = b.bitcast(dst, vec.as_pointer())
-    s = b.bitcast(src, vec.as_pointer())
-    mark = b.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
-    v, _, _ = loops.open(tag)
-    x = b.load(b.gep(s, [v], inbounds=True), align=_NT_VECTOR_BYTES)
-    st = b.store(x, b.gep(d, [v], inbounds=True), align=_NT_VECTOR_BYTES)
-    st.set_metadata("nontemporal", mark)
-    loops.close(v, ir.Constant(_I64, nbytes // _NT_VECTOR_BYTES), tag)
-
-
-def _store_fence(module: ir.Module, b: ir.IRBuilder) -> None:
-    """``sfence``: the non-temporal stores are weakly ordered; this makes them visible before the
-    kernel returns (to the thread that waits for it, and to the next kernel)."""
-    fn = module.globals.get("llvm.x86.sse.sfence")
-    if fn is None:
-        fn = ir.Function(module, ir.FunctionType(ir.VoidType(), []), name="llvm.x86.sse.sfence")
-    b.call(fn, [])

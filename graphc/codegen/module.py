@@ -21,7 +21,8 @@ from llvmlite import ir
 
 from . import cache, jit
 from .blas import GemmCall, emit_gemm
-from .lower import KernelDesc, emit_kernel
+from .describe import KernelDesc
+from .lower import emit_kernel
 from .scalar import Unsupported, mem_type
 from .symint import NonAffine, emit_int
 
