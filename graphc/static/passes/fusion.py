@@ -93,15 +93,26 @@ class _Partition:
 
     def reaches(self, sources: set, min_pos: int, starts) -> bool:
         """Does a path lead from a member of the groups ``sources`` (roots) to one of ``starts``
-        (nodes outside them)?  Searched backward from ``starts``; nodes placed before ``min_pos``
+        (nodes outside them) in the graph of groups?  Searched backward from ``starts``; a node
+        of another group stands for its whole group (contracted, every member's inputs lead into
+        it, even when those members do not reach each other); nodes placed before ``min_pos``
         (the sources' first member) cannot lie on such a path."""
         pos, pred, parent = self.pos, self.g.nx._pred, self.parent
         stack = [q for q in starts if pos[q] > min_pos]
         seen = set(stack)
+        expanded: set = set()
         while stack:
             q = stack.pop()
-            if q in parent and self.find(q) in sources:
-                return True
+            if q in parent:
+                r = self.find(q)
+                if r in sources:
+                    return True
+                if r not in expanded and len(self.group[r].members) > 1:
+                    expanded.add(r)
+                    for m in self.group[r].members:
+                        if m not in seen and pos[m] > min_pos - 1:
+                            seen.add(m)
+                            stack.append(m)
             for p in pred[q]:
                 if p not in seen and pos[p] > min_pos - 1:
                     seen.add(p)
