@@ -61,7 +61,7 @@ def line_of(path: str, text: str) -> int:
 
 
 def sgd_train_step(model, opt):
-    """One training step written with the eager API: cross-entropy, backward, optimizer step."""
+    """One training step written with the eager API: cross-entropy, backward, a step of ``opt`` (any optimizer)."""
     import graphc.nn.functional as F
 
     def step(x, y):

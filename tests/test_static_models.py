@@ -48,3 +48,27 @@ def test_attention_block_training_step_matches_eager(backend):
         assert_matches(compiled(idx, y), want.detach().numpy(), rtol=1e-5, atol=1e-6)
     for pe, pc in zip(me.parameters(), mc.parameters()):
         assert_matches(pc, pe.detach().numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_adam_training_step_compiles_and_matches_eager(backend):
+    # the bias corrections are tensor ops on the step count (no .item()), so the count is state
+    # the graph reads and writes back, and every step runs the one compiled graph
+    def make():
+        gc.manual_seed(1)
+        return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+
+    rng = np.random.default_rng(1)
+    x = gc.tensor(rng.standard_normal((6, 4)).astype(np.float32))
+    y = gc.tensor(rng.integers(0, 3, 6))
+    for make_opt in (lambda ps: gc.optim.Adam(ps, lr=0.01),
+                     lambda ps: gc.optim.AdamW(ps, lr=0.01, weight_decay=0.1, amsgrad=True)):
+        me, mc = make(), make()
+        oe, oc = make_opt(me.parameters()), make_opt(mc.parameters())
+        eager, compiled = sgd_train_step(me, oe), gc.compile(sgd_train_step(mc, oc), backend=backend)
+        for _ in range(4):
+            want = eager(x, y)
+            assert_matches(compiled(x, y), want.detach().numpy(), rtol=1e-5, atol=1e-6)
+        assert len(compiled.traces) == 2          # the first call has no .grad and no state yet
+        for pe, pc in zip(me.parameters(), mc.parameters()):
+            assert_matches(pc, pe.detach().numpy(), rtol=1e-5, atol=1e-6)
+            assert oc.state[pc]["step"].item() == oe.state[pe]["step"].item() == 4

@@ -1,7 +1,6 @@
 """``gc.optim.Adam`` and ``gc.optim.AdamW`` (decoupled weight decay)."""
 from __future__ import annotations
 
-import math
 from typing import Iterable
 
 import graphc as gc
@@ -65,7 +64,9 @@ class Adam(Optimizer):
                     grad = -p.grad if maximize else p.grad
                     state = self._init_state(p, amsgrad)
                     state["step"].add_(1)
-                    t = state["step"].item()
+                    # the bias corrections as float64 0-d tensors (torch computes them in Python
+                    # floats): no .item(), so a compiled training step keeps the count in the graph
+                    t = state["step"].double()
                     if weight_decay != 0:
                         if decoupled:
                             p.mul_(1 - lr * weight_decay)
@@ -80,7 +81,7 @@ class Adam(Optimizer):
                         max_sq.copy_(gc.maximum(max_sq, exp_avg_sq))
                         second = max_sq
                     step_size = lr / (1 - beta1 ** t)
-                    denom = second.sqrt() / math.sqrt(1 - beta2 ** t) + eps
+                    denom = second.sqrt() / (1 - beta2 ** t).sqrt() + eps
                     p.sub_(exp_avg / denom * step_size)
         return loss
 
