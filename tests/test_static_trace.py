@@ -470,3 +470,28 @@ def test_python_arithmetic_on_a_dynamic_size(backend, backend_tol):
 
     with pytest.raises(TracingError, match="looks like 1 / \\(a symbolic size\\)"):
         g(_rand(3, 2))
+
+
+def test_in_place_writes_to_arguments_reach_them(backend, backend_tol):
+    def fn(a, b):
+        a[0] = 5.0                 # through a view
+        b.add_(a.sum())            # a whole argument
+        return a * 2
+
+    def run(f):
+        a = gc.tensor(np.arange(3, dtype=np.float32))
+        b = gc.tensor(np.zeros(2))
+        va, vb = a._version.v, b._version.v
+        r = f(a, b)
+        return r, a, b, a._version.v > va, b._version.v > vb
+
+    f = gc.compile(fn, backend=backend)
+    for _ in range(2):   # the first call traces, the second runs the compiled graph
+        got, want = run(f), run(fn)
+        for g_, w_ in zip(got[:3], want[:3]):
+            assert_matches(g_, w_.numpy(), **backend_tol(w_.dtype))
+        assert got[3:] == want[3:] == (True, True)
+    untouched = gc.tensor(np.ones(2, np.float32))
+    v = untouched._version.v
+    gc.compile(lambda a: a * 3, backend=backend)(untouched)
+    assert untouched._version.v == v and untouched.numpy().tolist() == [1.0, 1.0]

@@ -217,6 +217,10 @@ class Trace:
                 target._grad = Tensor._make(np.array(k._data, copy=True))
             elif kind == "arg_grad":
                 leaves[target]._grad = Tensor._make(outs[k])
+            elif kind == "arg_data":
+                arg = leaves[target]
+                np.copyto(arg._data, outs[k], casting="unsafe")
+                arg._version.v += 1
             elif kind == "item":
                 container, key = target
                 container[key] = Tensor._make(outs[k])
@@ -288,6 +292,7 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
         if dynamic and shape:
             shape = (None,) + shape[1:]
         s = g.placeholder(name, shape, x._dtype, requires_grad=x._requires_grad)
+        s._arg_node = s._value.node
         feeds.append((i, s._value.node, "data"))
         if x._requires_grad and x._grad is not None:
             gs = g.placeholder(f"{name}.grad", shape, x._dtype)
@@ -359,6 +364,9 @@ def _effects(g: TracingGraph, values: list, arg_syms: list, captures: list) -> t
         else:
             effects.append(("grad_const", t, final))
     for i, s, gs in arg_syms:
+        if s._value.node != s._arg_node:
+            # written in place (``x.mul_(2)``, ``x[0] = 1``): the argument gets the new values, as eagerly
+            effects.append(("arg_data", i, out(s)))
         if s._grad is not None and s._grad is not gs:
             effects.append(("arg_grad", i, out(s._grad)))
     for container, key, v in _leaked(captures):
