@@ -682,3 +682,26 @@ def test_selects_at_the_end_of_a_dynamic_batch():
     r = f.traces[0].executable._native
     assert r.generic is not None and "basic_index" not in [r.graph.op(n) for n in r.generic.numpy_nodes]
     assert sorted(shapes[0][0] for (shapes, _) in r._plans) == []   # n >= 2 = min_size: one module
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cat_is_copy_kernels_into_the_output(dim):
+    const = gc.tensor(np.full((3, 2), 7, np.int32))
+
+    def fn(x, y, z):   # transposed, int64, empty and int32-constant parts: a float32 result
+        empty = z.t()[:, :0] if dim else z.t()[:0, :2]
+        return gc.cat([x.t() * 2, y.t(), empty, const], dim=dim).exp()
+
+    arrays = [_rand(2, 3), np.arange(6, dtype=np.int64).reshape(2, 3), _rand(4, 3, seed=2)]
+    exe = _compile(fn, [((2, 3), gc.float32), ((2, 3), gc.int64), ((4, 3), gc.float32)], "llvm")
+    assert "cat" not in [exe.graph.op(n) for n in exe.numpy_nodes]
+    assert_matches(exe(**_feeds(arrays)), _eager(fn, arrays).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_cat_along_a_dynamic_batch():
+    f = gc.compile(lambda x: gc.cat([x, x * 2, x[:1]], dim=0).sum(dim=1), dynamic=True)
+    for n in [3, 1, 6]:
+        x = _rand(n, 4, seed=n)
+        assert_matches(f(gc.tensor(x)), np.concatenate([x, x * 2, x[:1]]).sum(1), rtol=1e-5, atol=1e-6)
+    r = f.traces[0].executable._native
+    assert r.generic is not None and not r.generic.numpy_nodes

@@ -15,7 +15,8 @@ pipeline, :mod:`graphc.static.passes.fusion`) once:
   no BLAS found, fall back to ``np.matmul`` into the planned buffer;
 * a large kernel whose outer loop walks outputs only runs its rows on several threads
   (:mod:`.threads`), bit-identical to one thread;
-* **this version is a hybrid**: every other node (copying movement, index
+* ``cat`` is one copy kernel per input, each writing its block of the output buffer;
+* **this version is a hybrid**: every other node (other copying movement, index
   ops, sort, linalg, scans, opaque and control-flow ops, and groups with an op or dtype the
   scalar table refuses, e.g. integer division or float16) runs its numpy kernel from
   Python between two native segments.  Lowering those (copies,
@@ -189,6 +190,8 @@ class NativePlan(PlanRuntime):
             if len(members) == 1 and self._try_alias(g, members[0]):
                 continue
             gemm = self._try_gemm(g, members[0], gi) if len(members) == 1 else None
+            if gemm is None and len(members) == 1:
+                gemm = self._try_cat(g, members[0], gi)
             if gemm is not None:
                 steps.extend(("native", obj, values) for obj, values in gemm)
                 continue
@@ -314,6 +317,49 @@ class NativePlan(PlanRuntime):
         self._new_buffer("tmp", out, spec.dtype, tuple(spec.shape))
         self.gemms.append(call)
         return steps + [(call, [ins[0], ins[1], out])]
+
+    def _try_cat(self, g: Graph, n: int, gi: int):
+        """``cat`` as one copy kernel per input, each writing its block of the output buffer
+        (the input cast to the result dtype): ``[(KernelInfo, [input, out])...]`` or None."""
+        data = g.node(n)
+        if data["op"] != "cat" or data.get("opaque") or len(data["specs"]) != 1:
+            return None
+        spec = data["specs"][0]
+        if spec.dtype not in SUPPORTED_DTYPES:
+            return None
+        out = Value(n, 0)
+        shape = tuple(spec.shape)
+        dim = data["attrs"]["dim"] % len(shape)
+        out_strides = contiguous_strides(shape)
+        steps, start = [], 0
+        try:
+            for k, v in enumerate(g.inputs_of(n)):
+                in_shape = tuple(g.spec(v).shape)
+                if self._buf_of.get(v) is None or g.spec(v).dtype not in SUPPORTED_DTYPES:
+                    return None
+                if in_shape[dim] != 0 and all(d != 0 for d in in_shape):
+                    src = self._source(g, v)
+                    strides = broadcast_strides(in_shape, src.strides, in_shape) \
+                        if isinstance(src, BufferRef) else (0,) * len(in_shape)
+                    operands = [Operand(src.dtype, src.offset, strides)] if isinstance(src, BufferRef) else []
+                    arg = ("in", 0) if operands else ("const", src)
+                    desc = KernelDesc(f"graphc_k{gi}c{k}", in_shape, operands,
+                                      [Instr(n, "clone", [arg], {}, g.spec(v).dtype, None)],
+                                      [(0, Operand(spec.dtype, start * out_strides[dim], out_strides))], None, [n])
+                    steps.append((desc, ([v] if operands else []) + [out]))
+                start = start + in_shape[dim]
+        except NonAffine:
+            return None
+        infos = []
+        for desc, values in steps:
+            info = self._module.add_kernel(desc)
+            if info is None:
+                for done, _ in infos:
+                    self._module.remove_kernel(done)
+                return None
+            infos.append((info, values))
+        self._new_buffer("tmp", out, spec.dtype, shape)
+        return infos
 
     def _copy_kernel(self, g: Graph, v: Value, shape: tuple, name: str):
         """A kernel copying value ``v`` (a strided view) into a new contiguous buffer:

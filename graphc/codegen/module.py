@@ -75,6 +75,12 @@ class NativeModule:
         self._descs[desc.name] = desc
         return info
 
+    def remove_kernel(self, info: KernelInfo) -> None:
+        """Take back a kernel no driver calls yet (a plan that gave up on the step it was for)."""
+        self.kernels.remove(info)
+        del self._descs[info.name]
+        self.ir.globals.pop(info.name, None)
+
     def add_segment(self, name: str, calls: list, size_slot: int | None = None) -> None:
         """A driver ``void name(i8** table)`` calling each ``(kernel, slots)`` in order; ``slots[k]``
         is the table index of the kernel's k-th pointer argument.  In a dynamic plan ``size_slot``
