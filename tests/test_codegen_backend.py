@@ -705,3 +705,22 @@ def test_cat_along_a_dynamic_batch():
         assert_matches(f(gc.tensor(x)), np.concatenate([x, x * 2, x[:1]]).sum(1), rtol=1e-5, atol=1e-6)
     r = f.traces[0].executable._native
     assert r.generic is not None and not r.generic.numpy_nodes
+
+
+def test_flip_is_a_read_with_negative_strides():
+    def fn(x, w):
+        f = x.flip(0, 1)
+        return (f * 2).exp(), f.sum(dim=1), x.flip(1) @ w, x.flip(0)
+
+    arrays = [_rand(4, 5), _rand(5, 3, seed=1)]
+    exe = _compile(fn, [((4, 5), gc.float32), ((5, 3), gc.float32)], "llvm")
+    assert "flip" not in [exe.graph.op(n) for n in exe.numpy_nodes]
+    x, w = arrays
+    want = [np.exp(x[::-1, ::-1] * 2), x[::-1, ::-1].sum(1), x[:, ::-1] @ w, x[::-1]]
+    for got, wnt in zip(exe(**_feeds(arrays)), want):
+        assert_matches(got, np.ascontiguousarray(wnt), rtol=1e-5, atol=1e-6)
+    f = gc.compile(lambda t: t.flip(0) - t, dynamic=True)
+    for n in [3, 1, 5]:
+        t = _rand(n, 2, seed=n)
+        assert_matches(f(gc.tensor(t)), t[::-1] - t)
+    assert f.traces[0].executable._native.generic is not None

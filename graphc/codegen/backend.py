@@ -6,8 +6,9 @@ pipeline, :mod:`graphc.static.passes.fusion`) once:
 * every fusion group whose members all have a scalar lowering becomes one kernel
   (:mod:`.lower`); consecutive kernels form a *segment*, one driver function that calls
   them in order on preplanned buffers (:mod:`.module`);
-* ``reshape``/``view`` of a contiguous value, ``permute``, ``expand`` and ``basic_index``
-  (slices with a positive step, int selects, new axes) cost nothing:
+* ``reshape``/``view`` of a contiguous value, ``permute``, ``expand``, ``basic_index``
+  (slices with a positive step, int selects, new axes) and ``flip`` (negative strides) cost
+  nothing:
   the result is the same buffer read with other strides (an *alias*);
 * a float32/float64 ``matmul`` is a cblas ``?gemm`` call inside the segment (:mod:`.blas`,
   numpy's own OpenBLAS found at run time), so the kernel that follows (bias, activation)
@@ -60,7 +61,7 @@ from .symint import NonAffine, from_example, is_sym, prod
 
 __all__ = ["NativePlan", "ALIAS_OPS"]
 
-ALIAS_OPS = frozenset(("reshape", "view", "permute", "expand", "basic_index"))
+ALIAS_OPS = frozenset(("reshape", "view", "permute", "expand", "basic_index", "flip"))
 class _Buffer:
     """A memory region: ``kind`` feed, const, arena, out (fresh per call) or dyn (a numpy result).
     ``shape`` and ``nbytes`` may depend on the symbolic size (symint.Sym) in a dynamic plan."""
@@ -262,6 +263,12 @@ class NativePlan(PlanRuntime):
                     new.append(strides[d] * e[2])
                 d += 1
             new = tuple(new) + tuple(strides[d:])
+        elif op == "flip":      # negative strides from the last element of each flipped dim
+            new = list(strides)
+            for d in attrs["dims"]:
+                off = off + (in_shape[d] - 1) * strides[d] if in_shape[d] else off
+                new[d] = -strides[d]
+            new = tuple(new)
         else:  # expand: right-aligned broadcast, stride 0 where the size grows
             r, s = len(out_shape), len(in_shape)
             new = tuple(0 if i < r - s or (in_shape[i - (r - s)] == 1 and out_shape[i] != 1)
