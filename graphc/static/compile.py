@@ -34,6 +34,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..eager.grad_mode import GRAD
 from ..eager.tensor import Tensor
 from . import capture, tree
 from .executable import BACKENDS, DEFAULT_BACKEND
@@ -149,7 +150,8 @@ class CompiledFunction:
     def _entry(self, args: tuple, kwargs: dict, leaves: list, treedef) -> Trace:
         labels = _labels(args, kwargs)
         captures = self._probe()
-        key = capture.signature(labels, leaves, treedef, self.dynamic, captures)
+        # grad mode decides whether the outputs carry a backward (compiled_grad.py)
+        key = capture.signature(labels, leaves, treedef, self.dynamic, captures) + (("grad mode", GRAD.enabled),)
         entry, reason = self._lookup(key)
         if entry is None:
             entry = self._trace(args, kwargs, leaves, captures, key, reason)
@@ -226,7 +228,7 @@ def _fast_key(args: tuple) -> tuple | None:
     Finer than :func:`capture.signature`'s entries for them (it also tells ``.grad`` apart when
     requires_grad is False, and keeps the leading dim under dynamic=True), so equal fast keys mean
     equal signatures for a function that captures nothing."""
-    key = []
+    key = [GRAD.enabled]
     for a in args:
         if type(a) is not Tensor:
             return None

@@ -32,10 +32,12 @@ import time
 import numpy as np
 
 from ..eager import random as _random
+from ..eager.grad_mode import GRAD
 from ..eager.tensor import Tensor
 from . import tree
 from .builder import Graph
 from .capture import is_module, is_optimizer
+from .compiled_grad import BackwardPlan, plan_backward
 from .errors import TracingError, user_location
 from .executable import Executable, as_feed_array
 from .staging import ACTIVE
@@ -161,8 +163,10 @@ class Trace:
     """
 
     def __init__(self, exe: Executable, feeds: list, out_treedef, out_leaves: list, n_results: int,
-                 effects: list, guards: list, trace_seconds: float = 0.0, compile_seconds: float = 0.0) -> None:
+                 effects: list, guards: list, trace_seconds: float = 0.0, compile_seconds: float = 0.0,
+                 backward: BackwardPlan | None = None) -> None:
         self.executable = exe
+        self.backward = backward   # the outputs' gradient program (compiled_grad.py), or None
         self.trace_seconds = trace_seconds
         self.compile_seconds = compile_seconds
         self.feeds = feeds
@@ -198,9 +202,15 @@ class Trace:
         outs = self.executable.run_arrays(feeds)
         if self.effects:
             self.write_back(outs, leaves)
-        if self._single:
+        if self.backward is not None and GRAD.enabled:
+            results = self.backward.attach([Tensor._make(a) for a in outs[:self.n_results]], leaves, feeds)
+            if self._single:
+                return results[0]
+            results = iter(results)
+        elif self._single:
             return Tensor._make(outs[0])
-        results = iter([Tensor._make(a) for a in outs[:self.n_results]])
+        else:
+            results = iter([Tensor._make(a) for a in outs[:self.n_results]])
         return tree.unflatten(self.out_treedef,
                               [next(results) if isinstance(x, Tensor) else x for x in self.out_leaves])
 
@@ -308,7 +318,10 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
         with _staging_everything(g):
             result = fn(*sym_args, **sym_kwargs)
             out_leaves, out_td = tree.flatten(result)
-            values = [g.stage_input(x)._value for x in out_leaves if isinstance(x, Tensor)]
+            staged = [g.stage_input(x) for x in out_leaves if isinstance(x, Tensor)]
+            values = [x._value for x in staged]
+            # outputs that the caller may differentiate: their backward, built into the same graph
+            vjp = plan_backward(g, staged, arg_syms, params) if GRAD.enabled else None
         n_results = len(values)
         effects, guards = _effects(g, values, arg_syms, captures)
     except BaseException:
@@ -319,7 +332,12 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
         g.restore()
     t1 = time.perf_counter()
     exe = Executable(g.program(values), g._bound, None, [], backend=backend, fastmath=fastmath)
-    return Trace(exe, feeds, out_td, out_leaves, n_results, effects, guards, t1 - t0, time.perf_counter() - t1)
+    backward = None
+    if vjp is not None:
+        positions, wrt, ups, grad_values = vjp
+        backward = BackwardPlan(g.program(grad_values), g._bound, backend, fastmath, positions, wrt, ups)
+    return Trace(exe, feeds, out_td, out_leaves, n_results, effects, guards, t1 - t0, time.perf_counter() - t1,
+                 backward)
 
 
 def _tensors_of(label: str, obj):
