@@ -15,6 +15,8 @@ training step) has no tape left to differentiate: its outputs stay plain tensors
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..eager import autograd as _autograd
@@ -101,8 +103,12 @@ def plan_backward(g, out_tensors: list, arg_syms: list, state: list):
     try:
         grads = _autograd.grad([x for _, x in diff], [t for _, t in wrt], grad_outputs=ups, allow_unused=True,
                                retain_graph=True)
-    except RuntimeError:
-        return None   # the tape was used up inside the function (it called backward itself)
+    except (RuntimeError, TypeError, NotImplementedError) as e:
+        if not (isinstance(e, RuntimeError) and "a second time" in str(e)):
+            # the tape was not used up by the function itself: say why its outputs stay plain
+            warnings.warn(f"gc.compile: the outputs of this call are not differentiable, their backward could not "
+                          f"be traced: {type(e).__name__}: {e}", RuntimeWarning, stacklevel=4)
+        return None
     keep = [(key, gr) for (key, _), gr in zip(wrt, grads) if gr is not None]
     if not keep:
         return None
