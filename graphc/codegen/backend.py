@@ -345,15 +345,9 @@ class NativePlan(PlanRuntime):
                 if self._buf_of.get(v) is None or g.spec(v).dtype not in SUPPORTED_DTYPES:
                     return None
                 if in_shape[dim] != 0 and all(d != 0 for d in in_shape):
-                    src = self._source(g, v)
-                    strides = broadcast_strides(in_shape, src.strides, in_shape) \
-                        if isinstance(src, BufferRef) else (0,) * len(in_shape)
-                    operands = [Operand(src.dtype, src.offset, strides)] if isinstance(src, BufferRef) else []
-                    arg = ("in", 0) if operands else ("const", src)
-                    desc = KernelDesc(f"graphc_k{gi}c{k}", in_shape, operands,
-                                      [Instr(n, "clone", [arg], {}, g.spec(v).dtype, None)],
-                                      [(0, Operand(spec.dtype, start * out_strides[dim], out_strides))], None, [n])
-                    steps.append((desc, ([v] if operands else []) + [out]))
+                    desc, reads = self._clone_desc(g, v, n, f"graphc_k{gi}c{k}",
+                                                   Operand(spec.dtype, start * out_strides[dim], out_strides))
+                    steps.append((desc, reads + [out]))
                 start = start + in_shape[dim]
         except NonAffine:
             return None
@@ -368,16 +362,26 @@ class NativePlan(PlanRuntime):
         self._new_buffer("tmp", out, spec.dtype, shape)
         return infos
 
+    def _clone_desc(self, g: Graph, v: Value, node: int, name: str, out: Operand) -> tuple:
+        """``(KernelDesc, values it reads)`` of a kernel copying value ``v`` into the region ``out``
+        (its offset, strides and dtype: the copy casts); a one-element constant is an immediate."""
+        shape = tuple(g.spec(v).shape)
+        src = self._source(g, v)
+        if isinstance(src, BufferRef):
+            inputs, arg, reads = [Operand(src.dtype, src.offset, broadcast_strides(shape, src.strides, shape))], \
+                ("in", 0), [v]
+        else:
+            inputs, arg, reads = [], ("const", src), []
+        desc = KernelDesc(name, shape, inputs, [Instr(node, "clone", [arg], {}, g.spec(v).dtype, None)],
+                          [(0, out)], None, [node])
+        return desc, reads
+
     def _copy_kernel(self, g: Graph, v: Value, shape: tuple, name: str):
         """A kernel copying value ``v`` (a strided view) into a new contiguous buffer:
         ``(KernelInfo, [v, copy key])``; the copy's buffer is keyed ``("copy", v)``."""
         spec = g.spec(v)
-        src = self._source(g, v)
         try:
-            strides = broadcast_strides(shape, src.strides, shape)
-            desc = KernelDesc(name, shape, [Operand(src.dtype, src.offset, strides)],
-                              [Instr(v.node, "clone", [("in", 0)], {}, spec.dtype, None)],
-                              [(0, Operand(spec.dtype, 0, contiguous_strides(shape)))], None, [v.node])
+            desc, reads = self._clone_desc(g, v, v.node, name, Operand(spec.dtype, 0, contiguous_strides(shape)))
         except NonAffine:
             return None
         info = self._module.add_kernel(desc)
@@ -385,7 +389,7 @@ class NativePlan(PlanRuntime):
             return None
         key = ("copy", v)
         self._new_buffer("tmp", key, spec.dtype, shape)
-        return info, [v, key]
+        return info, reads + [key]
 
     def _source(self, g: Graph, v: Value):
         data = g.node(v.node)

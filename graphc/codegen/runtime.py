@@ -46,7 +46,7 @@ class _SizeState:
     """What calls at one size use (see NativePlan._make_state)."""
 
     __slots__ = ("size", "arena", "table", "table_addr", "steps", "persistent", "feed_plan", "out_plan",
-                 "simple", "simple_feeds", "simple_outs", "segment")
+                 "simple", "simple_feeds", "simple_outs", "segment", "attrs")
 
 
 def _arena_layout(buffers: list, nsteps: int, size: int | None) -> tuple:
@@ -145,6 +145,14 @@ class PlanRuntime:
                                                                    self._threads))))
             else:
                 st.steps.append((k, o))
+        # op attributes at this size (a dynamic plan's stand-in sizes resolved once, not per call)
+        st.attrs = {}
+        if size is not None and self._sizes is not None:
+            for k, o in self._run_steps:
+                if k == "numpy":
+                    st.attrs[o.node] = self._sizes.resolve_attrs(o.attrs, size)
+            for v, (_, attrs, _) in self._alias.items():
+                st.attrs[v] = self._sizes.resolve_attrs(attrs, size)
         g = self.graph
         st.feed_plan = [(n, Value(n, 0), b.slot, at(tuple(g.specs(n)[0].shape), size), b.dtype.np)
                         for n, b in self._feeds]
@@ -251,7 +259,7 @@ class PlanRuntime:
             elif kind == "threaded":
                 run_chunks(obj[0], st.table_addr, obj[1])
             else:
-                self._run_numpy(obj, env, table, st.size)
+                self._run_numpy(obj, env, table, st)
         return self._owned_outputs(st, env, feed_arrays)
 
     def _run_simple(self, st: "_SizeState", inputs: dict, check: bool) -> list:
@@ -277,20 +285,19 @@ class PlanRuntime:
             st.segment(st.table_addr)  # `inputs` and `copies` keep the feeds alive meanwhile
         return outs
 
-    def _get(self, env: dict, v: Value, size: int | None) -> np.ndarray:
+    def _get(self, env: dict, v: Value, state: "_SizeState") -> np.ndarray:
         a = env.get(v)
-        if a is None:
+        if a is None:   # an alias that numpy reads: materialize it with its op's kernel
             opdef, attrs, src = self._alias[v]
-            if size is not None and self._sizes is not None:
-                attrs = self._sizes.resolve_attrs(attrs, size)
-            a = env[v] = opdef.kernel(self._get(env, src, size), **attrs)
+            a = env[v] = opdef.kernel(self._get(env, src, state), **state.attrs.get(v, attrs))
         return a
 
-    def _run_numpy(self, st, env: dict, table: np.ndarray, size: int | None) -> None:
-        arrays = [self._get(env, v, size) for v in st.ins]
+    def _run_numpy(self, st, env: dict, table: np.ndarray, state: "_SizeState") -> None:
+        size = state.size
+        arrays = [self._get(env, v, state) for v in st.ins]
         if st.cast is not None:
             arrays = [a if a.dtype == st.cast else a.astype(st.cast) for a in arrays]
-        attrs = st.attrs if size is None or self._sizes is None else self._sizes.resolve_attrs(st.attrs, size)
+        attrs = state.attrs.get(st.node, st.attrs)
         try:
             if st.into is not None:
                 out = env[st.outs[0]]
@@ -319,7 +326,7 @@ class PlanRuntime:
     def _owned_outputs(self, st: "_SizeState", env: dict, feeds: list) -> list:
         res = []
         for v, fresh in zip(self._outputs, self._fresh):
-            a = self._get(env, v, st.size)
+            a = self._get(env, v, st)
             if any(a is r for r in res):
                 a = np.array(a, copy=True)
             elif not fresh and (not a.flags.writeable or any(np.may_share_memory(a, f) for f in feeds)

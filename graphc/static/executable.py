@@ -91,14 +91,10 @@ def _compile_llvm(graph: Graph, optimize: bool, fastmath: bool) -> tuple:
     """``(optimized graph, pass stats, interpreter Plan, native runner)`` for the llvm backend: a
     static-shape graph's whole compiled plan comes from the plan cache (graphc.codegen.plan_cache)
     when an earlier compile, in any process, left it there."""
-    if _symbolic(graph):
-        opt, stats = optimize_graph(graph) if optimize else (graph, [])
-        plan = Plan(opt)
-        return opt, stats, plan, _native_plan(opt, plan, fastmath)
     from ..codegen import plan_cache
 
-    key = plan_cache.plan_key(graph, optimize=optimize, fastmath=fastmath)
-    parts = plan_cache.load_plan(key)
+    key = None if _symbolic(graph) else plan_cache.plan_key(graph, optimize=optimize, fastmath=fastmath)
+    parts = plan_cache.load_plan(key) if key is not None else None
     if parts is not None:
         opt, stats, native = parts
         plan = Plan(opt)
@@ -107,7 +103,8 @@ def _compile_llvm(graph: Graph, optimize: bool, fastmath: bool) -> tuple:
     opt, stats = optimize_graph(graph) if optimize else (graph, [])
     plan = Plan(opt)
     native = _native_plan(opt, plan, fastmath)
-    plan_cache.store_plan(key, (opt, stats, native))
+    if key is not None:
+        plan_cache.store_plan(key, (opt, stats, native))
     return opt, stats, plan, native
 
 

@@ -54,16 +54,12 @@ class DynamicSizes:
 
     recognize = staticmethod(affine)
 
-    def __init__(self) -> None:
-        self._paths: dict = {}
-
-    def resolve_attrs(self, attrs: dict, size: int) -> dict:
-        """``attrs`` with each stand-in size replaced by its value at ``size``."""
-        key = id(attrs)
-        hit = self._paths.get(key)
-        if hit is None or hit[0] is not attrs:
-            hit = self._paths[key] = (attrs, find_symbolic(attrs))
-        return substitute(attrs, hit[1], size) if hit[1] else attrs
+    @staticmethod
+    def resolve_attrs(attrs: dict, size: int) -> dict:
+        """``attrs`` with each stand-in size replaced by its value at ``size`` (once per size: the
+        native plan keeps the result in its state for that size)."""
+        paths = find_symbolic(attrs)
+        return substitute(attrs, paths, size) if paths else attrs
 
 
 def example_specialization(g: Graph) -> Graph:
