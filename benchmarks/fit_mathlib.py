@@ -14,7 +14,9 @@ Conventions (``t`` is the fitted variable, ``w`` the weight; the fit minimizes
 ``max |w(t) * (P(t) - g(t))|`` so the weighted error is the *relative* error
 of the final function):
 
-* ``exp_q``: exp(r) = 1 + r + r^2 Q(r), expm1(r) = r + r^2 Q(r), |r| <= ln2/2.
+* ``exp_q``: exp(r) = 1 + r + r^2 Q(r), expm1(r) = r + r^2 Q(r), |r| <= ln2/2;
+  ``exp_p_f32`` is exp's own float32 Q, one degree lower: exp's error is relative
+  to 1 + expm1(r), so it needs fewer bits of expm1(r) than expm1 does.
 * ``log_l``: log(1+f) = f - f^2/2 + s (f^2/2 + z L(z)), s = f/(2+f), z = s^2.
 * ``log_p1_pow``: log(1+f) = 2s + (2/3) s^3 + s^5 P1(s^2) (pow's double-double log).
 * ``tanh_t``: tanh(x) = x + x^3 T(x^2) for |x| < atanh(1/2).
@@ -136,6 +138,7 @@ def main() -> None:
 
     print("_COEFFS = {")
     fit("exp_q_f32", *exp_q, -ln2_half, ln2_half, 29, 24)
+    fit("exp_p_f32", *exp_q, -ln2_half, ln2_half, 25, 24)
     fit("exp_q_f64", *exp_q, -ln2_half, ln2_half, 58, 53)
     fit("log_l_f32", *log_l, 0, z_max, 29, 24)
     fit("log_l_f64", *log_l, 0, z_max, 58, 53)

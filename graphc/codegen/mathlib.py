@@ -19,14 +19,21 @@ polynomials from a Remez exchange in 60-digit arithmetic, rounded to the
 precision they are evaluated in):
 
 * exp: x = k ln2 + r (Cody-Waite, two-part ln2), |r| <= ln2/2,
-  exp(r) = 1 + r + r^2 Q(r); 2^k applied as two factors so results that
-  underflow into subnormals are rounded once.  Inputs are clamped first, so
-  overflow to inf and underflow to 0 happen in the final multiply.
+  exp(r) = 1 + r + r^2 Q(r) (float32: Q of degree 4, error 2^-26); k is read
+  from the bits of x/ln2 + 1.5*2^mant, which rounds x/ln2 to an integer with
+  no rint and no float->int conversion.  2^k is applied as two factors so
+  results that underflow into subnormals are rounded once, or as one where the
+  caller's range keeps the result normal (tanh, erf).  Inputs are clamped
+  first, so overflow to inf and underflow to 0 happen in the final multiply;
+  the clamps pass NaN through, and NaN stays NaN to the end without a select.
+  These loops are bound by the vector FMA/multiply ports (two on x86), so
+  every multiply saved counts: a float32 exp is 10 or 11 of them.
 * expm1: same reduction; 2^k expm1(r) + (2^k - 1) keeps small results exact.
 * log: x = 2^e m, m in [sqrt(1/2), sqrt(2)) (subnormals pre-scaled), f = m - 1,
   s = f/(2+f), log(1+f) = f - f^2/2 + s (f^2/2 + s^2 L(s^2)).
 * log1p: log(u) for u = 1 + x plus the rounding correction (x - (u-1))/u.
-* tanh: odd polynomial for |x| < atanh(1/2); 1 - 2/(exp(2|x|) + 1) above.
+* tanh: odd polynomial for |x| < atanh(1/2); 1 - 2/(exp(2|x|) + 1) above,
+  with 2|x| clamped where tanh rounds to 1 (so one scaling factor).
 * sigmoid: e = exp(-|x|); 1/(1+e) for x >= 0, e/(1+e) for x < 0, with the
   rounding of 1+e and of the division corrected.
 * erf: odd polynomial for |x| < 1; 1 - exp(-x^2) Q(|x| - 1) above, Q fitted
@@ -67,6 +74,7 @@ HELPER_PREFIX = "graphc.math."
 # Weighted minimax coefficients, lowest power first (see benchmarks/fit_mathlib.py).
 _COEFFS_HEX = {
     "exp_q_f32": ('0x1.0000000000000p-1', '0x1.5555540000000p-3', '0x1.5554aa0000000p-5', '0x1.11118e0000000p-7', '0x1.6d78d80000000p-10', '0x1.a0332e0000000p-13'),
+    "exp_p_f32": ('0x1.fffffe0000000p-2', '0x1.5554aa0000000p-3', '0x1.5556800000000p-5', '0x1.122d000000000p-7', '0x1.6beb2e0000000p-10'),
     "exp_q_f64": ('0x1.0000000000000p-1', '0x1.5555555555559p-3', '0x1.555555555553cp-5', '0x1.111111110f4b4p-7', '0x1.6c16c16c1fb50p-10', '0x1.a01a01b0c8c8dp-13', '0x1.a01a0179911e8p-16', '0x1.71ddf5d9b5c46p-19', '0x1.27e53886a1046p-22', '0x1.af636ef518b07p-26', '0x1.1ee8705543563p-29'),
     "log_l_f32": ('0x1.55557c0000000p-1', '0x1.995d840000000p-2', '0x1.32063a0000000p-2'),
     "log_l_f64": ('0x1.5555555555597p-1', '0x1.999999997e3e2p-2', '0x1.249249437956ep-2', '0x1.c71c50b6951e3p-3', '0x1.74668847cb261p-3', '0x1.3999f74ca2f14p-3', '0x1.2f57211ddc2b0p-3'),
@@ -85,6 +93,7 @@ _COEFFS_HEX = {
     "cos_c_f64": ('0x1.5555555555549p-5', '-0x1.6c16c16c14c8ap-10', '0x1.a01a019c37447p-16', '-0x1.27e4f7b23907ap-22', '0x1.1ee9b0b6b97e1p-29', '-0x1.8f90254e42d95p-37'),
 }
 _COEFFS = {k: tuple(float.fromhex(c) for c in v) for k, v in _COEFFS_HEX.items()}
+_COEFFS["exp_p_f64"] = _COEFFS["exp_q_f64"]  # float64 exp needs expm1's full degree
 
 
 def _split(value: float, bits: int) -> tuple[float, float]:
@@ -200,6 +209,11 @@ class _Ops:
         """a*b + c rounded once (llvm.fma), for error-free transformations."""
         return self._intr("fma", a, b, c)
 
+    def or_sign(self, mag, x):
+        """copysign(mag, x) for a mag whose sign bit is clear: one and + one or."""
+        sign = self.b.and_(self.to_bits(x), self.ic(1 << (self.width - 1)))
+        return self.from_bits(self.b.or_(self.to_bits(mag), sign))
+
     def fabs(self, a):
         return self._intr("fabs", a)
 
@@ -252,6 +266,17 @@ class _Ops:
     def clamp(self, a, lo: float, hi: float):
         """min(max(a, lo), hi); a NaN becomes ``lo`` (callers re-select NaN)."""
         return self.minnum(self.maxnum(a, self.c(lo)), self.c(hi))
+
+    def clamp_keep_nan(self, a, lo: float | None, hi: float | None):
+        """a clamped to [lo, hi] (None: open on that side) with NaN passed through.
+
+        Written as compare+select in the operand order x86's maxps/minps implement,
+        so each bound is one instruction."""
+        if lo is not None:
+            a = self.select(self.lt(a, self.c(lo)), self.c(lo), a)
+        if hi is not None:
+            a = self.select(self.gt(a, self.c(hi)), self.c(hi), a)
+        return a
 
     def poly(self, x, coeffs: Sequence[float]):
         """Horner evaluation of sum(coeffs[i] * x**i)."""
@@ -311,16 +336,24 @@ def _ln2(o: _Ops) -> tuple[float, float]:
     return (_LN2_HI_F32, _LN2_LO_F32) if o.width == 32 else (_LN2_HI_F64, _LN2_LO_F64)
 
 
-def _exp_reduce(o: _Ops, x, lo: float, hi: float):
-    """Clamp x to [lo, hi] and split it: returns (k as int, r, expm1(r))."""
-    xc = o.clamp(x, lo, hi)
-    kf = o.rint(o.mul(xc, o.c(1.0 / _LN2)))
+def _exp_reduce(o: _Ops, x, lo: float | None, hi: float | None, coeffs: str = "exp_q"):
+    """Clamp x to [lo, hi] (None: no bound on that side) and split it as x = k ln2 + r.
+
+    Returns (k as an int vector, expm1(r)).  k comes from the bits of a shifted sum
+    (x/ln2 + 1.5*2^mant rounds to an integer in the low mantissa bits), which skips a
+    rint and a float->int conversion and is defined for NaN: a NaN x stays NaN through
+    the NaN-keeping clamp, r and expm1(r), so no select is needed to restore it.
+    """
+    xc = o.clamp_keep_nan(x, lo, hi)
+    shifter = 1.5 * 2.0 ** o.mant
+    kb = o.fma(xc, o.c(1.0 / _LN2), o.c(shifter))
+    kf = o.sub(kb, o.c(shifter))
+    k = o.b.sub(o.to_bits(kb), o.to_bits(o.c(shifter)))
     ln2_hi, ln2_lo = _ln2(o)
     r = o.fma(kf, o.c(-ln2_hi), xc)
     r = o.fma(kf, o.c(-ln2_lo), r)
-    q = o.poly(r, _COEFFS[f"exp_q_{o.tag}"])
-    em = o.fma(o.mul(r, r), q, r)
-    return o.to_int(kf), r, em
+    q = o.poly(r, _COEFFS[f"{coeffs}_{o.tag}"])
+    return k, o.fma(o.mul(r, r), q, r)
 
 
 # clamps putting overflow/underflow into the final scaling: exp(hi) = inf and
@@ -330,9 +363,23 @@ _EXP_RANGE = {32: (-104.0, 89.0), 64: (-746.0, 710.0)}
 
 def _exp(o: _Ops, x):
     lo, hi = _EXP_RANGE[o.width]
-    k, _, em = _exp_reduce(o, x, lo, hi)
-    y = o.scale2(o.add(o.c(1.0), em), k)
-    return o.select(o.isnan(x), x, y)
+    return _exp_clamped(o, x, lo, hi)
+
+
+def _exp_clamped(o: _Ops, x, lo: float | None, hi: float | None, x_min: float | None = None):
+    """exp(x) for callers that know x's range: x is clamped to [lo, hi], a side given as
+    None is not clamped (the caller guarantees x stays inside _EXP_RANGE there).  When
+    the smallest possible x (``x_min``, default lo) keeps exp(x) normal, the result is
+    scaled by one power of two instead of two."""
+    k, em = _exp_reduce(o, x, lo, hi, "exp_p")
+    x_min = lo if x_min is None else x_min
+    if x_min is not None and x_min > -(o.bias - 2) * _LN2:
+        s = o.pow2(k)
+        return o.fma(em, s, s)
+    # s1 * (1 + em) rounds once and stays normal; times s2 rounds again only into subnormals
+    k1 = o.b.ashr(k, o.ic(1))
+    s1, s2 = o.pow2(k1), o.pow2(o.b.sub(k, k1))
+    return o.mul(o.fma(em, s1, s1), s2)
 
 
 def _expm1(o: _Ops, x):
@@ -340,13 +387,13 @@ def _expm1(o: _Ops, x):
     lo = -20.0 if o.width == 32 else -40.0
     kbig = o.mant + 1
     _, hi = _EXP_RANGE[o.width]
-    k, _, em = _exp_reduce(o, x, lo, hi)
-    t = o.pow2(o.b.select(o.b.icmp_signed(">", k, o.ic(kbig)), o.ic(kbig), k))
+    k, em = _exp_reduce(o, x, lo, hi)
+    big = o.b.icmp_signed(">", k, o.ic(kbig))
+    t = o.pow2(o.b.select(big, o.ic(kbig), k))
     y_mid = o.fma(t, em, o.sub(t, o.c(1.0)))
     y_big = o.scale2(o.add(o.c(1.0), em), k)
-    y = o.select(o.b.icmp_signed(">", k, o.ic(kbig)), y_big, y_mid)
-    y = o.select(o.eq(x, o.c(0.0)), x, y)  # keeps -0.0
-    return o.select(o.isnan(x), x, y)
+    y = o.select(big, y_big, y_mid)
+    return o.select(o.eq(x, o.c(0.0)), x, y)  # keeps -0.0
 
 
 def _log_split(o: _Ops, x):
@@ -410,17 +457,22 @@ def _log1p(o: _Ops, x):
 _TANH_SMALL = 0.5493061443340549  # atanh(1/2): above it 2/(e+1) <= 1/2, no cancellation
 
 
+# 2|x| beyond which tanh rounds to 1 with margin (tanh(9.01) does in float32, tanh(19.06) in float64)
+_TANH_EXP_HI = {32: 20.0, 64: 40.0}
+
+
 def _tanh(o: _Ops, x):
     ax = o.fabs(x)
     t = o.mul(ax, ax)
     y_small = o.fma(ax, o.mul(t, o.poly(t, _COEFFS[f"tanh_t_{o.tag}"])), ax)
-    e = _exp(o, o.add(ax, ax))
+    e = _exp_clamped(o, o.add(ax, ax), None, _TANH_EXP_HI[o.width], x_min=0.0)
     y_big = o.sub(o.c(1.0), o.div(o.c(2.0), o.add(e, o.c(1.0))))
-    return o.copysign(o.select(o.lt(ax, o.c(_TANH_SMALL)), y_small, y_big), x)
+    return o.or_sign(o.select(o.lt(ax, o.c(_TANH_SMALL)), y_small, y_big), x)
 
 
 def _sigmoid(o: _Ops, x):
-    e = _exp(o, o.neg(o.fabs(x)))
+    # exp(-|x|) <= 1: only the lower clamp; a NaN x stays NaN through it and the division
+    e = _exp_clamped(o, o.neg(o.fabs(x)), _EXP_RANGE[o.width][0], None)
     num = o.select(o.lt(x, o.c(0.0)), e, o.c(1.0))
     # num / (1 + e) with 1 + e kept exactly as d + d_lo, so the only roundings
     # are exp's and the final one: q + (num - q (d + d_lo)) / d
@@ -442,7 +494,7 @@ def _erf(o: _Ops, x):
     y_small = o.fma(ax, o.poly(t, _COEFFS[f"erf_e_{o.tag}"]), ax)
     axc = o.minnum(ax, o.c(_ERF_ONE[o.width]))
     q = o.poly(o.sub(axc, o.c(1.0)), _COEFFS[f"erf_q_{o.tag}"])
-    e = _exp(o, o.neg(o.mul(axc, axc)))
+    e = _exp_clamped(o, o.neg(o.mul(axc, axc)), None, None, x_min=-_ERF_ONE[o.width] ** 2)
     y_big = o.sub(o.c(1.0), o.mul(e, q))
     y = o.copysign(o.select(o.lt(ax, o.c(1.0)), y_small, y_big), x)
     return o.select(o.isnan(x), x, y)
