@@ -530,8 +530,8 @@ def test_arena_reuses_dead_intermediates_and_outputs_are_fresh():
     assert_matches(r1, fn(gc.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
 
 
-def test_large_outputs_come_from_a_pool_only_when_released():
-    n = 1 << 19  # 2 MiB of float32: pooled
+@pytest.mark.parametrize("n", [8, 1 << 19])  # 32 bytes and 2 MiB of float32: both pooled
+def test_outputs_come_from_a_pool_only_when_released(n):
     exe = _compile(lambda t: t * 2, [((n,), gc.float32)], "llvm")
     x = _rand(n)
     a = exe(x0=x)
@@ -543,6 +543,13 @@ def test_large_outputs_come_from_a_pool_only_when_released():
     c = exe(x0=x)
     assert c.numpy().ctypes.data == addr  # released: reused
     np.testing.assert_array_equal(c.numpy(), x * 2)
+    # a view (of the tensor or of its array) keeps the output alive
+    view, raw = c[1:], c.numpy()[:1]
+    del c
+    d = exe(x0=x + 3)
+    assert not np.shares_memory(d.numpy(), view.numpy()) and not np.shares_memory(d.numpy(), raw)
+    np.testing.assert_array_equal(view.numpy(), (x * 2)[1:])
+    np.testing.assert_array_equal(raw, (x * 2)[:1])
 
 
 def test_numpy_step_results_feed_kernels():

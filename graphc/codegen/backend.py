@@ -28,7 +28,7 @@ Running a plan (per-size state, feeds, outputs, the steps) is :mod:`.runtime`'s 
 Memory: intermediates of native kernels live in one arena allocated once per plan and kept
 between calls; a buffer is reused by a later kernel once its last reader has run (buffers
 a numpy step reads are never reused, since numpy results may be views of them).  Graph
-outputs are fresh arrays each call; large ones come from a small pool that hands an array
+outputs are fresh arrays each call, taken from a small pool per output that hands an array
 out again only once nothing else references it.  Feeds are checked (shape, dtype) before
 native code runs, and non-contiguous or misaligned feeds are copied first.
 

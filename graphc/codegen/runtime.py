@@ -8,7 +8,7 @@ the planning half (buffers, aliases, kernels, segments, the compiled module) is 
   per symbolic size S it meets (``_make_state``: arena layout at S, pointer table with the
   arena, constants, BLAS entry points and S itself, thread ranges, feed and output shapes);
 * checks the feeds (shape, dtype) and copies any that are not contiguous and aligned;
-* allocates the outputs (large ones from a pool that hands an array out again only once
+* allocates the outputs (from a pool per output that hands an array out again only once
   nothing else references it) and writes every address into the pointer table;
 * runs the steps: native segments (one ctypes call each, no GIL), threaded chunk drivers,
   and the numpy steps of the hybrid part, whose results native code then reads;
@@ -35,7 +35,6 @@ from .threads import chunk_bounds, run_chunks
 __all__ = ["PlanRuntime", "ARENA_ALIGN"]
 
 ARENA_ALIGN = 64
-_POOL_MIN_BYTES = 1 << 20     # outputs at least this large are recycled through the pool
 _POOL_PER_OUTPUT = 2
 _STATES_KEPT = 8               # sizes a dynamic plan keeps arenas and tables for
 _KERNEL_ERRORS = (IndexError, RuntimeError, TypeError, ValueError, ZeroDivisionError, NotImplementedError,
@@ -90,16 +89,20 @@ def _address(a: np.ndarray) -> int:
     return a.ctypes.data
 
 
-def _take(pool: list, shape: tuple, npd) -> np.ndarray:
-    """An array for a large output: a pooled one nobody references any more, else a new one."""
-    for a in pool:
-        # referenced only by the pool list, this loop and getrefcount's argument
-        if sys.getrefcount(a) <= 3:
-            return a
+def _take(pool: list, shape: tuple, npd) -> tuple:
+    """``(array, address)`` for an output: a pooled array nobody references any more, else a new one.
+
+    Pooling spares large outputs the page faults of fresh memory, and small ones (the call
+    overhead W4 measures) the allocation and the address lookup."""
+    for entry in pool:
+        # referenced only by its pool entry and getrefcount's argument
+        if sys.getrefcount(entry[0]) <= 2:
+            return entry
     a = np.empty(shape, npd)
+    entry = (a, _address(a))
     if len(pool) < _POOL_PER_OUTPUT:
-        pool.append(a)
-    return a
+        pool.append(entry)
+    return entry
 
 
 class PlanRuntime:
@@ -156,8 +159,7 @@ class PlanRuntime:
         g = self.graph
         st.feed_plan = [(n, Value(n, 0), b.slot, at(tuple(g.specs(n)[0].shape), size), b.dtype.np)
                         for n, b in self._feeds]
-        st.out_plan = [(b.root, b.slot, at(b.shape, size), b.dtype.np,
-                        [] if at(b.nbytes, size) >= _POOL_MIN_BYTES else None)
+        st.out_plan = [(b.root, b.slot, at(b.shape, size), b.dtype.np, [])
                        for b in self._buffers if b.kind == "out"]
         # the common case, kept short: kernels only, each output its own fresh buffer
         roots = [b[0] for b in st.out_plan]
@@ -249,10 +251,10 @@ class PlanRuntime:
             env[v] = a
             feed_arrays.append(a)
         for v, slot, shape, npd, pool in st.out_plan:
-            a = _take(pool, shape, npd) if pool is not None else np.empty(shape, npd)
+            a, addr = _take(pool, shape, npd)
             env[v] = a
             if slot is not None:
-                table[slot] = _address(a)
+                table[slot] = addr
         for kind, obj in st.steps:
             if kind == "native":
                 obj(st.table_addr)
@@ -277,9 +279,9 @@ class PlanRuntime:
                 table[slot] = _address(a)
         outs = []
         for slot, shape, npd, pool in st.simple_outs:
-            a = _take(pool, shape, npd) if pool is not None else np.empty(shape, npd)
+            a, addr = _take(pool, shape, npd)
             if slot is not None:
-                table[slot] = _address(a)
+                table[slot] = addr
             outs.append(a)
         if st.segment is not None:
             st.segment(st.table_addr)  # `inputs` and `copies` keep the feeds alive meanwhile
