@@ -113,7 +113,7 @@ def test_if_on_a_tensor_fails_to_trace_but_cond_works(backend):
         return -x
 
     with pytest.raises(TracingError, match=f"{HERE}:{_line_of('if x.sum() > 0:  # data-dependent')}.*gc.static.cond"):
-        gc.compile(with_if, backend=backend)(_rand(3))
+        gc.compile(with_if, backend=backend, fullgraph=True)(_rand(3))
 
     def with_cond(x):
         return cond(x.sum() > 0, lambda v: v * 2, lambda v: -v, x)
@@ -216,7 +216,8 @@ def test_branches_must_agree_on_specs_and_structure():
     with pytest.raises(RuntimeError, match=r"true_fn gives f32\[3\] and false_fn gives f64\[3\]"):
         gc.compile(lambda x: cond(x.sum() > 0, lambda v: v, lambda v: v.double(), x))(_rand(3))
     with pytest.raises(RuntimeError, match=r"true_fn gives f32\[\?\] and false_fn gives f32\[3\]"):
-        gc.compile(lambda x: cond(x.sum() > 0, lambda v: v, lambda v: v[:3], x), dynamic=True)(_rand(4))
+        gc.compile(lambda x: cond(x.sum() > 0, lambda v: v, lambda v: v[:3], x), dynamic=True,
+                   fullgraph=True)(_rand(4))
     with pytest.raises(TypeError, match=r"same structure: true_fn gives tensor and false_fn gives \(tensor, tensor\)"):
         gc.compile(lambda x: cond(x.sum() > 0, lambda v: v, lambda v: (v, v), x))(_rand(3))
     with pytest.raises(TypeError, match="output 0 of true_fn is a str"):
@@ -235,7 +236,7 @@ def test_branches_must_not_change_outer_state_or_leak_values():
         return cond(x.sum() > 0, t, lambda v: v, x)
 
     with pytest.raises(TracingError, match=f"in-place write into an outer tensor .*{HERE}:{_line_of('state.add_(v)')}"):
-        gc.compile(writes)(_rand(3))
+        gc.compile(writes, fullgraph=True)(_rand(3))
     assert_matches(state, np.zeros(3, np.float32))
 
     kept = []
@@ -250,7 +251,7 @@ def test_branches_must_not_change_outer_state_or_leak_values():
 
     with pytest.raises(TracingError, match=f"computed inside true_fn of gc.static.cond is used outside it at .*"
                                            f"{HERE}:{_line_of('return y + kept[0]')}"):
-        gc.compile(leaks)(_rand(3))
+        gc.compile(leaks, fullgraph=True)(_rand(3))
 
 
 def test_branches_may_write_tensors_they_make_and_take_no_operands(backend):

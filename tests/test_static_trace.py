@@ -97,7 +97,7 @@ def test_cache_is_bounded_and_warns_once(backend):
 def test_module_mode_and_captured_state_are_part_of_the_signature(backend, backend_tol):
     gc.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
-    f = gc.compile(lambda x: model(x), backend=backend)
+    f = gc.compile(lambda x: model(x), backend=backend, fullgraph=True)
     x = _rand(2, 3)
     model.eval()
     want = model(x).detach().numpy()
@@ -120,7 +120,7 @@ def test_module_mode_and_captured_state_are_part_of_the_signature(backend, backe
 
 def test_random_ops_are_refused_and_leave_the_random_stream_alone():
     # tracing fails before any backend is involved: one backend is enough
-    @gc.compile
+    @gc.compile(fullgraph=True)
     def f(x):
         return x + gc.rand(3)
 
@@ -155,7 +155,7 @@ def test_graphc_disable_compile_runs_eagerly(monkeypatch):
 
 def test_data_dependent_control_flow_names_the_file_and_line():
     # tracing fails before any backend is involved: one backend is enough
-    @gc.compile
+    @gc.compile(fullgraph=True)
     def f(x):
         if x.sum() > 0:  # data-dependent
             return x
@@ -382,7 +382,7 @@ def test_reading_a_value_written_during_the_trace_is_an_error():
     # tracing fails before any backend is involved: one backend is enough
     t = gc.tensor([1.0])
 
-    @gc.compile
+    @gc.compile(fullgraph=True)
     def f(x):
         t.add_(x)
         return t.item()  # the new value exists only when the graph runs
@@ -464,7 +464,7 @@ def test_python_arithmetic_on_a_dynamic_size(backend, backend_tol):
         assert_matches(c, np.full((n, 2), 2.0, np.float32))
     assert len(f.retraces) == 1
 
-    @gc.compile(dynamic=True, backend=backend)
+    @gc.compile(dynamic=True, backend=backend, fullgraph=True)
     def g(x):
         return x * (1.0 / x.shape[0])
 

@@ -25,6 +25,7 @@ from .builder import Graph
 from .compile import CompiledFunction, RecompileWarning, compile
 from .control_flow import cond, while_loop
 from .errors import TracingError
+from .fallback import GraphBreakWarning
 from .executable import Executable
 from .explain import Explanation, explain
 from .symbolic import SymbolicTensor
@@ -33,5 +34,6 @@ from .symsize import EXAMPLE_SIZE
 _dispatch.install_static(_staging)
 _ops_control.install_static(_control_flow)
 
-__all__ = ["Graph", "Executable", "compile", "CompiledFunction", "RecompileWarning", "grad", "TracingError",
+__all__ = ["Graph", "Executable", "compile", "CompiledFunction", "RecompileWarning", "GraphBreakWarning", "grad",
+           "TracingError",
            "SymbolicTensor", "EXAMPLE_SIZE", "cond", "while_loop", "explain", "Explanation"]

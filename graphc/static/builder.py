@@ -111,6 +111,12 @@ class Graph:
         g.set_outputs(values)
         keep = g.ancestors(values)
         keep.add(g.output_node)
+        symbolic = [n for n in g.placeholders() if None in g.specs(n)[0].shape]
+        if not any(n in keep for n in symbolic) and any(
+                None in s.shape for n in keep if n != g.output_node for s in g.specs(n)):
+            # values with symbolic sizes (``ones_like(x)`` under dynamic=True) but no symbolic feed
+            # kept: the feeds are where a run finds its size, so they stay
+            keep.update(symbolic)
         for n in [n for n in g.nx.nodes if n not in keep]:
             g.remove_node(n, force=True)
         return g

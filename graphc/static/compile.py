@@ -37,7 +37,9 @@ from typing import Any, Callable
 from ..eager.grad_mode import GRAD
 from ..eager.tensor import Tensor
 from . import capture, tree
+from .errors import TracingError
 from .executable import BACKENDS, DEFAULT_BACKEND
+from .fallback import EagerEntry, GraphBreakWarning
 from .trace import Trace, trace, tracing_active
 
 __all__ = ["compile", "CompiledFunction", "RecompileWarning", "TraceRecord"]
@@ -78,7 +80,7 @@ class CompiledFunction:
     """
 
     def __init__(self, fn: Callable, backend: str = DEFAULT_BACKEND, dynamic: bool = False,
-                 cache_size: int = DEFAULT_CACHE_SIZE, fastmath: bool = False) -> None:
+                 cache_size: int = DEFAULT_CACHE_SIZE, fastmath: bool = False, fullgraph: bool = False) -> None:
         if not callable(fn):
             raise TypeError(f"gc.compile expects a function or a module, got {type(fn).__name__}")
         if backend not in BACKENDS:
@@ -91,6 +93,8 @@ class CompiledFunction:
         self.backend = backend
         self.fastmath = bool(fastmath)
         self.dynamic = bool(dynamic)
+        self.fullgraph = bool(fullgraph)
+        self._warned_break = False
         self.cache_size = cache_size
         self.retraces: list = []
         self.history: list = []
@@ -148,14 +152,17 @@ class CompiledFunction:
         return self._entry(args, kwargs, leaves, treedef)
 
     def _entry(self, args: tuple, kwargs: dict, leaves: list, treedef) -> Trace:
-        labels = _labels(args, kwargs)
         captures = self._probe()
-        # grad mode decides whether the outputs carry a backward (compiled_grad.py)
-        key = capture.signature(labels, leaves, treedef, self.dynamic, captures) + (("grad mode", GRAD.enabled),)
+        key = self._key(args, kwargs, leaves, treedef, captures)
         entry, reason = self._lookup(key)
         if entry is None:
             entry = self._trace(args, kwargs, leaves, captures, key, reason)
         return entry
+
+    def _key(self, args: tuple, kwargs: dict, leaves: list, treedef, captures: list) -> tuple:
+        # grad mode decides whether the outputs carry a backward (compiled_grad.py)
+        return (capture.signature(_labels(args, kwargs), leaves, treedef, self.dynamic, captures)
+                + (("grad mode", GRAD.enabled),))
 
     def _lookup(self, key: tuple) -> tuple:
         """(a cached Trace for ``key`` whose guards hold, None) or (None, why a trace is needed)."""
@@ -179,9 +186,12 @@ class CompiledFunction:
         # modules and optimizers passed as arguments are captured state too (names, .grad, optimizer state)
         captures = captures + [(name, x) for name, x in zip(names, leaves)
                                if capture.is_module(x) or capture.is_optimizer(x)]
-        t = trace(self.fn, args, kwargs, names, self.dynamic, captures, self.backend, self.fastmath)
+        t, key, reason = self._trace_or_fall_back(args, kwargs, leaves, names, captures, key, reason)
         self.retraces.append(reason)
-        self.history.append(TraceRecord(reason, t.trace_seconds, t.compile_seconds, len(t.graph)))
+        if isinstance(t, EagerEntry):
+            self.history.append(TraceRecord(reason, 0.0, 0.0, 0))
+        else:
+            self.history.append(TraceRecord(reason, t.trace_seconds, t.compile_seconds, len(t.graph)))
         self._cache.append((key, t))
         if len(self._cache) > self.cache_size:
             _, dropped = self._cache.pop(0)
@@ -196,20 +206,55 @@ class CompiledFunction:
                     "arguments fixed, or raise cache_size.", RecompileWarning, stacklevel=3)
         return t
 
+    def _trace_or_fall_back(self, args, kwargs, leaves, names, captures, key, reason) -> tuple:
+        """``(Trace or EagerEntry, key, reason)``: see :mod:`.fallback`."""
+        try:
+            return trace(self.fn, args, kwargs, names, self.dynamic, captures, self.backend,
+                         self.fastmath), key, reason
+        except Exception as e:
+            if self.fullgraph or not (self.dynamic or isinstance(e, TracingError)):
+                raise
+            error = e
+        if self.dynamic:
+            self.dynamic = False  # from now on every call is keyed (and traced) by its full shapes
+            self._fast.clear()
+            key = self._key(args, kwargs, leaves, tree.flatten((args, kwargs))[1], self._probe())
+            reason = f"{reason}; dynamic trace failed ({type(error).__name__}: {error}), static shapes"
+            self._warn(f"the dynamic=True trace failed, so it runs with static shapes (a new shape traces "
+                       f"again): {type(error).__name__}: {error}")
+            try:
+                return trace(self.fn, args, kwargs, names, False, captures, self.backend,
+                             self.fastmath), key, reason
+            except TracingError as e:
+                error = e
+        self._warn(f"it cannot be traced, so this signature runs eagerly: {error}")
+        return EagerEntry(self.fn, tree.flatten((args, kwargs))[1], str(error)), key, f"{reason}; runs eagerly"
+
+    def _warn(self, what: str) -> None:
+        if not self._warned_break:
+            self._warned_break = True
+            name = getattr(self.fn, "__qualname__", type(self.fn).__name__)
+            warnings.warn(f"gc.compile: {name}: {what} (fullgraph=True raises instead)", GraphBreakWarning,
+                          stacklevel=5)
+
 
 def compile(fn: Callable | None = None, *, backend: str = DEFAULT_BACKEND, dynamic: bool = False,
-            cache_size: int = DEFAULT_CACHE_SIZE, fastmath: bool = False):
+            cache_size: int = DEFAULT_CACHE_SIZE, fastmath: bool = False, fullgraph: bool = False):
     """Compile ``fn`` (a function or a module) by tracing it; also a decorator, with or without arguments.
 
     ``backend``: 'llvm' (the default: native kernels for the fused groups, see
     :mod:`graphc.codegen.backend`) or 'interp' (the numpy reference interpreter); ``dynamic=True`` keeps the leading dim of every tensor argument
     symbolic (the llvm backend compiles one module that serves every batch size); ``fastmath=True`` lets the llvm
     backend reassociate float arithmetic (reductions vectorize; results may differ in the last bits).
+    A function that cannot be traced runs eagerly (a dynamic one first retries with static shapes), with
+    a warning, as torch.compile does at a graph break; ``fullgraph=True`` raises instead (see
+    :mod:`graphc.static.fallback`).
     """
     if fn is None:
         return functools.partial(compile, backend=backend, dynamic=dynamic, cache_size=cache_size,
-                                 fastmath=fastmath)
-    return CompiledFunction(fn, backend=backend, dynamic=dynamic, cache_size=cache_size, fastmath=fastmath)
+                                 fastmath=fastmath, fullgraph=fullgraph)
+    return CompiledFunction(fn, backend=backend, dynamic=dynamic, cache_size=cache_size, fastmath=fastmath,
+                            fullgraph=fullgraph)
 
 
 _ENV_DATA = getattr(os.environ, "_data", None)  # os.environ's own dict: a lookup without encoding the name

@@ -59,13 +59,22 @@ def _error_handler(plan: Plan):
     return on_error
 
 
+def _data_dependent(graph: Graph) -> bool:
+    """Whether a value's shape is known only when the graph runs (nonzero, masked_select, ...) in a
+    graph whose feeds have concrete shapes: native buffers cannot be planned for it."""
+    return any(None in s.shape for n in graph.nodes() if graph.op(n) not in LEAVES for s in graph.specs(n))
+
+
 def _native_plan(graph: Graph, plan: Plan, fastmath: bool):
     """The llvm backend's runner: a NativePlan; for symbolic sizes a PerShape around one dynamic
-    NativePlan (every size, one module) with plans per concrete shape where that one cannot serve."""
+    NativePlan (every size, one module) with plans per concrete shape where that one cannot serve.
+    None when the graph has data-dependent shapes: the interpreter plan runs it."""
     from ..codegen.backend import NativePlan
     from .specialize import DynamicSizes, PerShape, example_specialization
 
     on_error = _error_handler(plan)
+    if _data_dependent(example_specialization(graph) if _symbolic(graph) else graph):
+        return None
 
     def build(g: Graph):
         return NativePlan(g, fastmath=fastmath, on_error=on_error)
@@ -98,7 +107,8 @@ def _compile_llvm(graph: Graph, optimize: bool, fastmath: bool) -> tuple:
     if parts is not None:
         opt, stats, native = parts
         plan = Plan(opt)
-        native.set_error_handler(_error_handler(plan))
+        if native is not None:
+            native.set_error_handler(_error_handler(plan))
         return opt, stats, plan, native
     opt, stats = optimize_graph(graph) if optimize else (graph, [])
     plan = Plan(opt)
@@ -150,6 +160,12 @@ class Executable:
             self._native = None
         # run_arrays' inputs are checked against their specs already: a NativePlan need not check again
         self._native_run = None if self._native is None else getattr(self._native, "run_checked", self._native.run)
+        if self.backend == "llvm" and self._native is None:
+            self._no_native = ("this graph has data-dependent shapes (nonzero, masked_select, ...): it runs on the "
+                               "interpreter, with no native code")
+        else:
+            self._no_native = (f"this executable runs with backend={self.backend!r}; compile with "
+                               "backend='llvm' to get native code")
         self._bound = {n: src for n, src in bound.items() if n in self.graph}
         self._feeds = [(graph.name(n), n, graph.specs(n)[0]) for n in graph.placeholders() if n not in bound]
         self._feed_names = {name for name, _, _ in self._feeds}
@@ -208,8 +224,7 @@ class Executable:
     # ------------------------------------------------------------------ the llvm backend's code
     def _native_for_inspection(self):
         if self._native is None:
-            raise RuntimeError(f"this executable runs with backend={self.backend!r}; compile with backend='llvm' "
-                               "to get native code")
+            raise RuntimeError(self._no_native)
         if hasattr(self._native, "plan_for"):  # symbolic sizes: the dynamic plan, else the latest specialization
             if self._native.generic is not None:
                 return self._native.generic

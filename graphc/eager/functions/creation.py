@@ -131,33 +131,44 @@ def _like(input, dtype, op: str):
     return input._data.shape, (_dt.to_dtype(dtype) if dtype is not None else input._dtype)
 
 
+def _filled_like(input: Tensor, value, dt, requires_grad: bool, device, op: str) -> Tensor:
+    if input._symbolic:
+        # gc.compile is tracing: a 0-d constant expanded to input's shape in the graph, so the shape
+        # follows input's at run time (its batch size under dynamic=True), then a fresh copy
+        t = finish(np.array(value, dt.np), None, False, device, op).expand(input.shape).clone()
+        return t.requires_grad_(True) if requires_grad else t
+    return finish(np.full(input._data.shape, value, dt.np), None, requires_grad, device, op)
+
+
 def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                memory_format=None) -> Tensor:
     """Zeros with ``input``'s shape and dtype (or ``dtype=``)."""
-    shape, dt = _like(input, dtype, "zeros_like")
-    return finish(np.zeros(shape, dt.np), None, requires_grad, device, "zeros_like")
+    _, dt = _like(input, dtype, "zeros_like")
+    return _filled_like(input, 0, dt, requires_grad, device, "zeros_like")
 
 
 def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
               memory_format=None) -> Tensor:
     """Ones with ``input``'s shape and dtype (or ``dtype=``)."""
-    shape, dt = _like(input, dtype, "ones_like")
-    return finish(np.ones(shape, dt.np), None, requires_grad, device, "ones_like")
+    _, dt = _like(input, dtype, "ones_like")
+    return _filled_like(input, 1, dt, requires_grad, device, "ones_like")
 
 
 def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                memory_format=None) -> Tensor:
     """An uninitialized tensor with ``input``'s shape and dtype (or ``dtype=``)."""
     shape, dt = _like(input, dtype, "empty_like")
+    if input._symbolic:  # traced: zeros (uninitialized memory cannot be a graph value)
+        return _filled_like(input, 0, dt, requires_grad, device, "empty_like")
     return finish(np.empty(shape, dt.np), None, requires_grad, device, "empty_like")
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
               memory_format=None) -> Tensor:
     """``fill_value`` (converted to the dtype) with ``input``'s shape and dtype (or ``dtype=``)."""
-    shape, dt = _like(input, dtype, "full_like")
+    _, dt = _like(input, dtype, "full_like")
     value = _number(fill_value, "full_like", "fill_value")
-    return finish(np.full(shape, _fill_scalar(value, dt, "full_like"), dt.np), None, requires_grad, device, "full_like")
+    return _filled_like(input, _fill_scalar(value, dt, "full_like"), dt, requires_grad, device, "full_like")
 
 
 # ----------------------------------------------------------------------------- ranges

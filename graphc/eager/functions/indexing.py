@@ -266,7 +266,9 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     n = int(np.prod(shape))
     flat_mask = reshape(m, (n,))
     rows = apply(_NONZERO, (flat_mask,), {})  # (k, 1)
-    rows = apply(_BASIC, (rows,), {"index": ((0, rows._data.shape[0], 1), 0)})
+    # row 0 of the transpose, not column 0: no slice over k, whose size a traced graph knows
+    # only when it runs
+    rows = apply(_BASIC, (rows.t(),), {"index": (0,)})
     return _index_dims(reshape(x, (n,)), (rows,), (0,))
 
 
@@ -277,8 +279,8 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
         return r
     if input._data.ndim == 0:
         return (Tensor._make(np.zeros(r._data.shape[0], np.int64)),)
-    n = r._data.shape[0]
-    return tuple(apply(_BASIC, (r,), {"index": ((0, n, 1), j)}) for j in range(input._data.ndim))
+    rt = r.t()  # rows of the transpose: no slice over the count of non-zeros (see masked_select)
+    return tuple(apply(_BASIC, (rt,), {"index": (j,)}) for j in range(input._data.ndim))
 
 
 def argwhere(input: Tensor) -> Tensor:

@@ -1,0 +1,111 @@
+"""gc.compile on code it cannot trace: eager fallback ("graph break"), dynamic -> static, fullgraph=True."""
+import warnings
+
+import numpy as np
+import pytest
+
+import graphc as gc
+import graphc.nn as nn
+from graphc.static import GraphBreakWarning, TracingError
+from helpers import assert_matches
+
+
+def _rand(*shape, seed=0):
+    return gc.tensor(np.random.default_rng(seed).standard_normal(shape).astype(np.float32))
+
+
+def test_data_dependent_branch_runs_eagerly_with_one_warning(backend):
+    def f(x):
+        if x.sum() > 0:  # needs the tensor's value: no static graph
+            return x * 2
+        return x - 1
+
+    cf = gc.compile(f, backend=backend)
+    pos, neg = _rand(3).abs(), -_rand(3, seed=1).abs()
+    with pytest.warns(GraphBreakWarning, match="cannot be traced, so this signature runs eagerly"):
+        assert_matches(cf(pos), pos.numpy() * 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # warned once per function
+        assert_matches(cf(neg), neg.numpy() - 1)
+    assert cf.retraces == ["first call; runs eagerly"]
+    with pytest.raises(TracingError, match="gc.static.cond"):
+        gc.compile(f, backend=backend, fullgraph=True)(pos)
+
+
+def test_eager_fallback_keeps_autograd_and_data_dependent_shapes(backend):
+    def loss(x):
+        return (x[x > 0] ** 2).sum()  # boolean-mask indexing: a data-dependent shape
+
+    x = gc.tensor(_rand(6).numpy(), requires_grad=True)
+    with pytest.warns(GraphBreakWarning):
+        out = gc.compile(loss, backend=backend)(x)
+    out.backward()
+    xs = x.detach().numpy()
+    assert_matches(out.detach(), np.array((xs[xs > 0] ** 2).sum(), np.float32), rtol=1e-5, atol=1e-6)
+    assert_matches(x.grad, np.where(xs > 0, 2 * xs, 0).astype(np.float32), rtol=1e-6, atol=1e-6)
+
+
+def test_dropout_in_training_mode_runs_eagerly_and_draws_like_eager(backend):
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+    cf = gc.compile(lambda x: model(x), backend=backend)
+    x = _rand(8, 4)
+    gc.manual_seed(5)
+    want = model(x).detach().numpy()
+    gc.manual_seed(5)
+    with pytest.warns(GraphBreakWarning, match="random op"):
+        got = cf(x)
+    assert_matches(got.detach(), want, rtol=0, atol=0)
+    model.eval()  # now traceable: a compiled graph again
+    assert_matches(cf(x).detach(), model(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert cf.retraces[-1].startswith("model.training True -> False")
+
+
+def test_dynamic_trace_that_fails_retries_with_static_shapes(backend):
+    def f(x, w):  # w's leading dim is not a batch dim: dynamic=True makes it one
+        return x @ w
+
+    cf = gc.compile(f, backend=backend, dynamic=True)
+    w = _rand(4, 5, seed=1)
+    with pytest.warns(GraphBreakWarning, match="dynamic=True trace failed, so it runs with static shapes"):
+        got = cf(_rand(3, 4), w)
+    assert_matches(got, _rand(3, 4).numpy() @ w.numpy(), rtol=1e-5, atol=1e-5)
+    assert_matches(cf(_rand(7, 4), w), _rand(7, 4).numpy() @ w.numpy(), rtol=1e-5, atol=1e-5)
+    assert not cf.dynamic and len(cf.retraces) == 2 and "static shapes" in cf.retraces[0]
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        gc.compile(f, backend=backend, dynamic=True, fullgraph=True)(_rand(3, 4), w)
+
+
+def test_genuine_errors_are_raised_not_hidden(backend):
+    cf = gc.compile(lambda x, y: x + y, backend=backend)
+    with pytest.raises(RuntimeError, match="size"):
+        cf(_rand(3), _rand(4))
+    cf = gc.compile(lambda x, y: x + y, backend=backend, dynamic=True)
+    with pytest.raises(RuntimeError, match="size"), pytest.warns(GraphBreakWarning):
+        cf(_rand(3, 2), _rand(3, 3))
+
+
+@pytest.mark.filterwarnings("ignore::graphc.static.GraphBreakWarning")  # x[x > 0] runs eagerly
+def test_data_dependent_shapes_run_on_the_interpreter_under_llvm(backend):
+    x = gc.tensor([1.0, 0.0, 2.0, -3.0])
+    cases = [lambda x: gc.nonzero(x), lambda x: gc.masked_select(x, x > 0).sum() * 2,
+             lambda x: gc.nonzero(x, as_tuple=True)[0] + 1, lambda x: gc.where(x.reshape(2, 2) > 0)[1],
+             lambda x: x[x > 0] * 2]
+    for fn in cases:
+        cf = gc.compile(fn, backend=backend)
+        assert_matches(cf(x), fn(x).numpy())
+        assert_matches(cf(-x), fn(-x).numpy())  # another count of nonzeros: another shape, same graph
+    exe = gc.compile(cases[0], backend=backend).trace_for(x).executable
+    if backend == "llvm":
+        with pytest.raises(RuntimeError, match="data-dependent shapes"):
+            exe.kernels
+
+
+def test_like_factories_follow_the_batch_size_under_dynamic(backend):
+    cases = [lambda x: gc.ones_like(x), lambda x: gc.full_like(x, 2.5), lambda x: gc.zeros_like(x).cumsum(0) + 1,
+             lambda x: gc.ones_like(x, dtype=gc.int64), lambda x: gc.empty_like(x).fill_(3.0)]
+    for fn in cases:
+        cf = gc.compile(fn, backend=backend, dynamic=True)
+        for n in (3, 5, 1, 0):
+            x = _rand(n, 2)
+            assert_matches(cf(x), fn(x).numpy())
+        assert len(cf.retraces) == 1
