@@ -100,3 +100,13 @@ def test_dynamic_batch_backward():
         f(gc.tensor(a)).backward()
         s = 1 / (1 + np.exp(-(a @ w.detach().numpy())))
         assert_matches(w.grad, a.T @ (s * (1 - s)), rtol=1e-5, atol=1e-6)
+
+
+def test_second_backward_needs_retain_graph(backend):
+    x = gc.ones(2, requires_grad=True)
+    loss = gc.compile(lambda t: (t * t).sum(), backend=backend)(x)
+    loss.backward(retain_graph=True)
+    loss.backward()  # retained once: runs, and accumulates
+    assert_matches(x.grad, np.full(2, 4.0, np.float32))
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()

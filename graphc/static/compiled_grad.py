@@ -21,6 +21,7 @@ import numpy as np
 
 from ..eager import autograd as _autograd
 from ..eager.autograd import Function
+from ..eager.node import FREED_MESSAGE
 from ..eager.tensor import Tensor
 
 __all__ = ["BackwardPlan", "plan_backward"]
@@ -76,6 +77,8 @@ class CompiledFunction(Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        if getattr(ctx, "_freed", False):  # released by a backward without retain_graph, as torch frees it
+            raise RuntimeError(FREED_MESSAGE)
         plan = ctx.plan
         for t, v in zip(ctx.inputs, ctx.versions):
             if t._version.v != v:
