@@ -424,7 +424,8 @@ def test_mlp_training_steps_match_eager(backend, momentum):
     if backend == "llvm":
         exe = comp.traces[0].executable
         ops = {exe.graph.op(n) for n in exe.numpy_nodes}
-        assert ops <= {"matmul"}, f"ops outside native kernels: {ops}"
+        # check_values (the class targets' bounds) raises from numpy between native segments
+        assert ops <= {"matmul", "check_values"}, f"ops outside native kernels: {ops}"
         assert len(exe.kernels) >= 10
 
 

@@ -1,4 +1,5 @@
-"""gc.compile on code it cannot trace: eager fallback ("graph break"), dynamic -> static, fullgraph=True."""
+"""gc.compile where tracing alone falls short: eager fallback ("graph break"), dynamic -> static, fullgraph=True,
+data-dependent shapes, and value checks (loss targets) that must run at every call."""
 import warnings
 
 import numpy as np
@@ -109,3 +110,20 @@ def test_like_factories_follow_the_batch_size_under_dynamic(backend):
             x = _rand(n, 2)
             assert_matches(cf(x), fn(x).numpy())
         assert len(cf.retraces) == 1
+
+
+def test_compiled_losses_check_values_like_eager(backend):
+    F = gc.nn.functional
+    ce = gc.compile(lambda x, t: F.cross_entropy(x, t), backend=backend)
+    x = _rand(3, 4)
+    assert_matches(ce(x, gc.tensor([0, 3, -100])), F.cross_entropy(x, gc.tensor([0, 3, -100])).numpy(),
+                   rtol=1e-5, atol=1e-6)
+    for bad in ([0, 4, 1], [-1, 0, 1]):  # the cached graph checks at every call
+        with pytest.raises(IndexError, match=f"Target {bad[1] if bad[1] == 4 else -1} is out of bounds"):
+            ce(x, gc.tensor(bad))
+    bce = gc.compile(lambda p, t: F.binary_cross_entropy(p, t), backend=backend)
+    t = gc.tensor([1.0, 0.0])
+    assert_matches(bce(gc.tensor([0.25, 0.5]), t), F.binary_cross_entropy(gc.tensor([0.25, 0.5]), t).numpy())
+    for p in ([1.5, 0.5], [0.5, float("nan")]):
+        with pytest.raises(RuntimeError, match="should be between 0 and 1"):
+            bce(gc.tensor(p), t)

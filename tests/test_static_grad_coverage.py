@@ -97,6 +97,8 @@ CASES = {
     "sinh": (lambda a: a.sinh(), [(5,)], {}),
     "sort": (lambda a: a.sort(1).values, [(3, 4)], {}),
     "sqrt": (lambda a: a.sqrt(), [(4,)], P),
+    "check_values": (lambda a: gc.nn.functional.binary_cross_entropy(a.sigmoid(), a.detach().sigmoid()),
+                     [(4,)], {}),
     "square": (lambda a: a.square(), [(4,)], {}),
     "sub": (lambda a, b: a - b, [(3, 4), (1, 4)], {}),
     "sum": (lambda a: a.sum(1, keepdim=True), [(3, 4)], {}),

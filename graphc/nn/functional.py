@@ -19,9 +19,13 @@ from ..eager.functions import pointwise as _pw
 from ..eager.functions.creation import arange as _arange, full as _full
 from ..eager.functions.reduction import amax as _amax
 from ..eager.functions.shape import cat as _cat
+from ..eager.dispatch import apply as _apply
 from ..eager.tensor import Tensor
 from ..eager._args import canon_dim
 from ..ops.pointwise import broadcast_shapes
+from ..ops.registry import get as _get_op
+
+_CHECK = _get_op("check_values")
 
 __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu", "hardtanh", "hardtanh_",
@@ -519,12 +523,11 @@ def _class_targets(logp: Tensor, target: Tensor, weight, ignore_index: int, op: 
     _check_class_target(target, op)
     n_classes = logp.shape[class_dim]
     _check_weight(weight, logp, n_classes, op)
+    # the bounds are checked where the values exist: now in eager mode, at each run of a traced graph
+    target = _apply(_CHECK, (target,), {"lo": 0, "hi": n_classes - 1, "skip": ignore_index, "error": "index",
+                                        "message": f"{op}: Target {{value}} is out of bounds "
+                                                   f"(classes 0..{n_classes - 1})."})
     valid = _pw.ne(target, ignore_index)
-    if not target._symbolic:  # values are known: check the bounds now
-        t = target._data
-        bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
-        if bad.any():
-            raise IndexError(f"{op}: Target {t[bad].reshape(-1)[0]} is out of bounds (classes 0..{n_classes - 1}).")
     classes = _arange(n_classes).reshape([-1 if i == class_dim else 1 for i in range(logp.ndim)])
     hit = _pw.logical_and(_pw.eq(target.unsqueeze(class_dim), classes), valid.unsqueeze(class_dim))
     if weight is None:
@@ -624,9 +627,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise RuntimeError(f"binary_cross_entropy: Found dtype {target._dtype.name} but expected {input._dtype.name}")
     if not input._dtype.is_floating_point:
         raise NotImplementedError(f'"binary_cross_entropy" not implemented for \'{input._dtype.name}\'')
-    x = input._data
-    if not input._symbolic and x.size and not (np.all(x >= 0) and np.all(x <= 1)):
-        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
+    input = _apply(_CHECK, (input,), {"lo": 0, "hi": 1, "skip": None, "error": "runtime",
+                                      "message": "binary_cross_entropy: all elements of input should be between "
+                                                 "0 and 1"})
     loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
     if weight is not None:
         loss = loss * weight
