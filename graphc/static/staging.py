@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ..eager.dispatch import record_node
 from ..eager.grad_mode import GRAD
+from ..eager.view_tracking import register_view
 from ..ir.graph import Value, normalize_specs
 from ..ops.registry import OpDef, Spec
 from .errors import TracingError, user_location
@@ -130,11 +131,13 @@ def _link_view(op: OpDef, attrs: dict, src, res: SymbolicTensor) -> None:
     res._version = src._version
     base = src._base
     if base is None:
-        res._base = src
+        res._base = base = src
         res._view_chain = ((op, attrs),)
     else:
         res._base = base
         res._view_chain = src._view_chain + ((op, attrs),)
+    if isinstance(base, SymbolicTensor):
+        register_view(base, res)  # an in-place write to the base re-cuts the view (symbolic._refresh_views)
 
 
 def _saved_output(o: SymbolicTensor, node, i: int) -> SymbolicTensor:

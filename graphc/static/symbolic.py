@@ -233,6 +233,7 @@ class SymbolicTensor(Tensor):
         base = self._base
         if base is None:
             self._rebind(result)
+            _refresh_views(self, self, skip=None)
             return self
         from ..ops.views import replay
 
@@ -243,6 +244,7 @@ class SymbolicTensor(Tensor):
         else:
             self._graph.rebind_eager(base, new_base)
         self._rebind(replay(new_base, chain) if chain else new_base)
+        _refresh_views(base, new_base, skip=self)
         return self
 
     def _rebind(self, src: "SymbolicTensor", history: bool = True) -> None:
@@ -268,6 +270,21 @@ class SymbolicTensor(Tensor):
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> "SymbolicTensor":
         return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)  # a graph has no garbage
+
+
+def _refresh_views(base: Tensor, current: "SymbolicTensor", skip) -> None:
+    """After ``base`` (now standing for ``current``) changed in place, every other live view of it is cut
+    again from ``current``: in a graph a view is a value, not shared memory, so without this a view made
+    before the write would keep reading the old values (eager views see the write through memory)."""
+    views = base.__dict__.get("_live_views")
+    if not views:
+        return
+    from ..ops.views import replay
+
+    for ref in list(views):
+        v = ref()
+        if v is not None and v is not skip and v._view_chain and isinstance(v, SymbolicTensor):
+            v._rebind(replay(current, v._view_chain))
 
 
 def check_commit(target: Tensor, result: Tensor, opname: str) -> None:
