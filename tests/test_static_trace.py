@@ -495,3 +495,28 @@ def test_in_place_writes_to_arguments_reach_them(backend, backend_tol):
     v = untouched._version.v
     gc.compile(lambda a: a * 3, backend=backend)(untouched)
     assert untouched._version.v == v and untouched.numpy().tolist() == [1.0, 1.0]
+
+
+_SCALE = 2.0
+
+
+def test_captured_python_numbers_are_part_of_the_signature(backend):
+    global _SCALE
+    shift = 2
+
+    def fn(x):
+        return x * _SCALE + shift
+
+    f = gc.compile(fn, backend=backend)
+    x = _rand(3)
+    try:
+        assert_matches(f(x), x.numpy() * 2 + 2)
+        _SCALE = 3.0            # a new value: a new graph, not the constant baked into the first one
+        assert_matches(f(x), x.numpy() * 3 + 2)
+        _SCALE = float("3.0")   # another object, the same value: no retrace
+        assert_matches(f(x), x.numpy() * 3 + 2)
+        shift = 5               # a closure cell
+        assert_matches(f(x), x.numpy() * 3 + 5)
+        assert f.retraces == ["first call", "_SCALE '2.0' -> '3.0'", "shift '2' -> '5'"]
+    finally:
+        _SCALE = 2.0

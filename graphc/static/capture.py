@@ -15,6 +15,8 @@ import operator
 import types
 from typing import Any
 
+import numpy as np
+
 from ..eager.tensor import Tensor
 
 __all__ = ["captured", "CaptureProbe", "signature", "describe_diff", "is_module", "is_optimizer"]
@@ -28,6 +30,9 @@ def is_module(obj: Any) -> bool:
 
 def is_optimizer(obj: Any) -> bool:
     return hasattr(obj, "param_groups") and hasattr(obj, "state") and hasattr(obj, "zero_grad")
+
+
+_NUMBERS = (int, float, complex, np.number, np.bool_)
 
 
 def _interesting(obj: Any) -> bool:
@@ -71,7 +76,10 @@ def captured(fn: Any) -> list:
         found.append((f"default {k}", d))
     out = []
     for label, obj in found:
-        if _interesting(obj):
+        # a number the function reads from a global or a closure is baked into the graph as a constant,
+        # so its value is part of the key (numbers inside captured lists are not: a function may append
+        # to a list it captures, say a log, and that must not retrace it)
+        if _interesting(obj) or isinstance(obj, _NUMBERS):
             out.append((label, obj))
         elif isinstance(obj, (list, tuple)):
             out.extend((f"{label}[{i}]", x) for i, x in enumerate(obj[:_MAX_ITEMS]) if _interesting(x))
@@ -157,6 +165,8 @@ def state_entries(label: str, obj: Any) -> list:
     """``(label, value)`` pairs for one captured object."""
     if isinstance(obj, Tensor):
         return [(label, ("tensor",) + _tensor_key(obj))]
+    if isinstance(obj, _NUMBERS):
+        return [(label, (type(obj).__name__, repr(obj)))]  # repr: nan equals nan, -0.0 differs from 0.0
     out = []
     if is_module(obj):
         for name, p in obj.named_parameters():
@@ -222,7 +232,8 @@ def signature(arg_labels: list, arg_leaves: list, treedef, dynamic: bool, captur
     for label, x in zip(arg_labels, arg_leaves):
         entries.extend(arg_entries(label, x, dynamic))
     for label, obj in captures:
-        entries.append((f"{label} object", ("object", id(obj))))
+        if not isinstance(obj, _NUMBERS):  # a number counts by value (a new float object, same value: no retrace)
+            entries.append((f"{label} object", ("object", id(obj))))
         entries.extend(state_entries(label, obj))
     return tuple(entries)
 
