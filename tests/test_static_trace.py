@@ -520,3 +520,16 @@ def test_captured_python_numbers_are_part_of_the_signature(backend):
         assert f.retraces == ["first call", "_SCALE '2.0' -> '3.0'", "shift '2' -> '5'"]
     finally:
         _SCALE = 2.0
+
+
+def test_dynamic_variance_divides_by_max_of_zero_and_dof(backend):
+    # torch divides by max(0, N - correction): with N the batch size that max must run with the graph
+    def f(x):
+        return x.var(0), x.var(0, correction=2), x.std(0, unbiased=False)
+
+    cf = gc.compile(f, backend=backend, dynamic=True)
+    for n in (4, 2, 1, 0):
+        x = _rand(n, 3, seed=n)
+        for got, want in zip(cf(x), f(x)):
+            assert_matches(got, want.numpy(), rtol=1e-5, atol=1e-6)
+    assert len(cf.retraces) == 1

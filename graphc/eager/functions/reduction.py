@@ -305,6 +305,8 @@ def _centered(input: Tensor, dim, unbiased, keepdim, correction, op: str):
     d = input - mu
     ss = apply(_SUM, (d * d,), {"dim": dims, "keepdim": bool(keepdim)})
     # torch divides by max(0, N - correction): inf or nan when the correction is too large
+    if input._symbolic:  # traced: N may be the batch size, so the max must happen when the graph runs
+        return ss / _pw.clamp(ss.new_zeros(()) + (n - c), min=0), mu, dims
     return ss / builtins.max(0, n - c), mu, dims
 
 
