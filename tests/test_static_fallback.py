@@ -127,3 +127,16 @@ def test_compiled_losses_check_values_like_eager(backend):
     for p in ([1.5, 0.5], [0.5, float("nan")]):
         with pytest.raises(RuntimeError, match="should be between 0 and 1"):
             bce(gc.tensor(p), t)
+
+
+def test_explain_names_why_a_signature_runs_eagerly():
+    def f(x):
+        return x * 2 if x.sum() > 0 else x
+
+    with pytest.raises(TracingError, match="gc.static.cond"):
+        gc.static.explain(f, _rand(3))
+    cf = gc.compile(f)
+    with pytest.warns(GraphBreakWarning):
+        cf(_rand(3))
+    with pytest.raises(TracingError, match="runs eagerly for these arguments"):
+        gc.static.explain(cf, _rand(3))

@@ -156,7 +156,7 @@ class CompiledFunction:
         key = self._key(args, kwargs, leaves, treedef, captures)
         entry, reason = self._lookup(key)
         if entry is None:
-            entry = self._trace(args, kwargs, leaves, captures, key, reason)
+            entry = self._trace(args, kwargs, leaves, treedef, captures, key, reason)
         return entry
 
     def _key(self, args: tuple, kwargs: dict, leaves: list, treedef, captures: list) -> tuple:
@@ -181,12 +181,13 @@ class CompiledFunction:
             return None, "first call"
         return None, capture.describe_diff(self._cache[-1][0], key)
 
-    def _trace(self, args: tuple, kwargs: dict, leaves: list, captures: list, key: tuple, reason: str) -> Trace:
+    def _trace(self, args: tuple, kwargs: dict, leaves: list, treedef, captures: list, key: tuple,
+               reason: str) -> Trace:
         names = _placeholder_names(self.fn, args, kwargs)
         # modules and optimizers passed as arguments are captured state too (names, .grad, optimizer state)
         captures = captures + [(name, x) for name, x in zip(names, leaves)
                                if capture.is_module(x) or capture.is_optimizer(x)]
-        t, key, reason = self._trace_or_fall_back(args, kwargs, leaves, names, captures, key, reason)
+        t, key, reason = self._trace_or_fall_back(args, kwargs, leaves, treedef, names, captures, key, reason)
         self.retraces.append(reason)
         if isinstance(t, EagerEntry):
             self.history.append(TraceRecord(reason, 0.0, 0.0, 0))
@@ -206,7 +207,7 @@ class CompiledFunction:
                     "arguments fixed, or raise cache_size.", RecompileWarning, stacklevel=3)
         return t
 
-    def _trace_or_fall_back(self, args, kwargs, leaves, names, captures, key, reason) -> tuple:
+    def _trace_or_fall_back(self, args, kwargs, leaves, treedef, names, captures, key, reason) -> tuple:
         """``(Trace or EagerEntry, key, reason)``: see :mod:`.fallback`."""
         try:
             return trace(self.fn, args, kwargs, names, self.dynamic, captures, self.backend,
@@ -218,7 +219,7 @@ class CompiledFunction:
         if self.dynamic:
             self.dynamic = False  # from now on every call is keyed (and traced) by its full shapes
             self._fast.clear()
-            key = self._key(args, kwargs, leaves, tree.flatten((args, kwargs))[1], self._probe())
+            key = self._key(args, kwargs, leaves, treedef, self._probe())
             reason = f"{reason}; dynamic trace failed ({type(error).__name__}: {error}), static shapes"
             self._warn(f"the dynamic=True trace failed, so it runs with static shapes (a new shape traces "
                        f"again): {type(error).__name__}: {error}")
@@ -228,7 +229,7 @@ class CompiledFunction:
             except TracingError as e:
                 error = e
         self._warn(f"it cannot be traced, so this signature runs eagerly: {error}")
-        return EagerEntry(self.fn, tree.flatten((args, kwargs))[1], str(error)), key, f"{reason}; runs eagerly"
+        return EagerEntry(self.fn, treedef, str(error)), key, f"{reason}; runs eagerly"
 
     def _warn(self, what: str) -> None:
         if not self._warned_break:

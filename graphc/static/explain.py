@@ -28,6 +28,7 @@ from typing import Any
 from ..ir.graph import Graph as IRGraph
 from ..ir.printer import format_graph
 from .compile import CompiledFunction
+from .errors import TracingError
 from .executable import Executable
 
 __all__ = ["explain", "Explanation"]
@@ -167,8 +168,12 @@ def explain(fn, *example_args, **kwargs) -> Explanation:
     if not callable(fn):
         raise TypeError(f"explain(): expected a function, a gc.compile'd function or an Executable, "
                         f"got {type(fn).__name__}")
-    cf = fn if isinstance(fn, CompiledFunction) else CompiledFunction(fn)
-    exe = cf.trace_for(*example_args, **kwargs).executable
+    cf = fn if isinstance(fn, CompiledFunction) else CompiledFunction(fn, fullgraph=True)
+    entry = cf.trace_for(*example_args, **kwargs)
+    if entry.executable is None:  # a graph break: this signature runs eagerly
+        raise TracingError(f"explain(): {_name(fn)} runs eagerly for these arguments, it could not be traced: "
+                           f"{entry.reason}")
+    exe = entry.executable
     return Explanation(_name(fn), exe.backend, exe.source, exe.graph, list(exe.passes), _groups(exe),
                        list(cf.history))
 
