@@ -140,3 +140,25 @@ def test_explain_names_why_a_signature_runs_eagerly():
         cf(_rand(3))
     with pytest.raises(TracingError, match="runs eagerly for these arguments"):
         gc.static.explain(cf, _rand(3))
+
+
+@pytest.mark.parametrize("piece", [lambda x: x.chunk(2, 0)[0], lambda x: gc.tensor_split(x, 2, 0)[1],
+                                   lambda x: x.split(2)[-1] * 2, lambda x: x.chunk(3, 0)[-1]])
+def test_splitting_the_batch_dim_retraces_with_static_shapes(backend, piece):
+    # ceil(S / 2), S % 2, ...: not a * S + b, so a dynamic graph would keep the stand-in size's pieces
+    cf = gc.compile(piece, backend=backend, dynamic=True)
+    with pytest.warns(GraphBreakWarning, match="not affine in the batch size"):
+        cf(_rand(6, 2))
+    for n in (6, 4, 5, 3):
+        x = _rand(n, 2, seed=n)
+        assert_matches(cf(x), piece(x).numpy())
+    assert not cf.dynamic
+
+
+def test_splitting_other_dims_or_by_sizes_stays_dynamic(backend):
+    for fn in (lambda x: x.chunk(2, 1)[0] + 1, lambda x: x.split([1, x.shape[0] - 1])[1]):
+        cf = gc.compile(fn, backend=backend, dynamic=True)
+        for n in (6, 4, 3):
+            x = _rand(n, 4, seed=n)
+            assert_matches(cf(x), fn(x).numpy())
+        assert cf.dynamic and len(cf.retraces) == 1

@@ -186,3 +186,13 @@ def alias(target):
     """``target.detach()`` / ``target.data`` of an eager tensor while gc.compile traces: the graph value,
     linked so that an in-place write to it writes ``target`` (they share memory in eager mode)."""
     return graph_of(()).stage_input(target).detach_alias(target)
+
+
+def refuse_size_split(t, dim: int, op: str) -> None:
+    """Raise if ``t``'s dim ``dim`` is a symbolic size: ``op`` would cut it into pieces whose sizes
+    (``ceil(S / k)``, ``S % k``, ...) no affine ``a * S + b`` describes, so the graph would keep the
+    stand-in size's pieces.  gc.compile then traces with static shapes (:mod:`.fallback`)."""
+    if isinstance(t, SymbolicTensor) and t._spec.shape[dim] is None:
+        raise TracingError(f"{op} over dim {dim}, a symbolic (dynamic=True) size, at {user_location()}: the "
+                           "pieces' sizes are not affine in the batch size")
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ... import dtypes as _dt
 from ...ops import get as _get
 from .._args import canon_dim, canon_dims
+from .. import dispatch as _dispatch
 from ..dispatch import apply, result_dtype
 from ..tensor import Tensor
 from .basic import expand
@@ -380,6 +381,8 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         return (_slice_dim(tensor, d, 0, 0),)
     sizes = [size] * (n // size) + ([n % size] if n % size or n == 0 else [])
+    if len(sizes) > 1 and tensor._symbolic:
+        _dispatch.static.refuse_size_split(tensor, d, "split")
     return _split_sizes(tensor, d, sizes)
 
 
@@ -395,6 +398,8 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     n = input._data.shape[d]
     if n == 0:
         return _split_sizes(input, d, [0] * chunks)
+    if chunks > 1 and input._symbolic:
+        _dispatch.static.refuse_size_split(input, d, "chunk")
     return split(input, (n + chunks - 1) // chunks, d)
 
 
@@ -421,6 +426,8 @@ def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     sections = int(arg)
     if sections <= 0:
         raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
+    if sections > 1 and input._symbolic:
+        _dispatch.static.refuse_size_split(input, d, "tensor_split")
     q, r = divmod(n, sections)
     return _split_sizes(input, d, [q + 1] * r + [q] * (sections - r))
 
