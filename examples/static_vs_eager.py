@@ -8,6 +8,8 @@
 4. retracing: a new batch size means a new graph, unless dynamic=True;
 5. data-dependent control flow: `if` cannot be traced, gc.static.cond can.
 """
+import warnings
+
 import numpy as np
 
 import graphc as gc
@@ -71,10 +73,15 @@ def clipped(x):
     return x
 
 
+with warnings.catch_warnings(record=True) as caught:  # a graph break: this signature runs eagerly
+    warnings.simplefilter("always")
+    broken = gc.compile(clipped)
+    assert np.allclose(broken(x).numpy(), clipped(x).numpy())
+print("graph break:", broken.retraces, "-", caught[0].category.__name__)
 try:
-    gc.compile(clipped)(x)
+    gc.compile(clipped, fullgraph=True)(x)  # fullgraph=True refuses instead, naming the line
 except gc.static.TracingError as e:
-    print("TracingError:", str(e).split(" needs the value")[0], "...")
+    print("fullgraph=True: TracingError:", str(e).split(" needs the value")[0], "...")
 
 
 def clipped_cond(x):
