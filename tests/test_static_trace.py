@@ -533,3 +533,15 @@ def test_dynamic_variance_divides_by_max_of_zero_and_dof(backend):
         for got, want in zip(cf(x), f(x)):
             assert_matches(got, want.numpy(), rtol=1e-5, atol=1e-6)
     assert len(cf.retraces) == 1
+
+
+def test_dynamic_softmax_over_the_batch_dim_takes_an_empty_batch(backend):
+    def f(x):
+        return F.softmax(x, 0), F.log_softmax(x * 2, 0), F.softmax(x, 1)
+
+    cf = gc.compile(f, backend=backend, dynamic=True)
+    for n in (5, 1, 0, 3):
+        x = _rand(n, 4, seed=n)
+        for got, want in zip(cf(x), f(x)):
+            assert_matches(got, want.numpy(), rtol=1e-5, atol=1e-6)
+    assert len(cf.retraces) == 1

@@ -19,6 +19,7 @@ from ..eager.functions import pointwise as _pw
 from ..eager.functions.creation import arange as _arange, full as _full
 from ..eager.functions.reduction import amax as _amax
 from ..eager.functions.shape import cat as _cat
+from ..eager import dispatch as _dispatch
 from ..eager.dispatch import apply as _apply
 from ..eager.tensor import Tensor
 from ..eager._args import canon_dim
@@ -248,6 +249,18 @@ def _softmax_input(input: Tensor, dtype, op: str) -> Tensor:
     return input
 
 
+def _shift(x: Tensor, d: int) -> Tensor:
+    """The max along ``d`` (kept), a constant for autograd.  When ``d`` is a symbolic size (the batch
+    dim of a dynamic=True trace) the size-0 check above was decided at the stand-in size, so one -inf
+    is appended first: the max stays the same, and a batch of 0 gives -inf instead of an error."""
+    x = x.detach()
+    if x._symbolic and _dispatch.static.symbolic_dim(x, d):
+        pad = list(x.shape)
+        pad[d] = 1
+        x = _cat([x, _full(pad, -math.inf, dtype=x.dtype)], d)
+    return _amax(x, d, keepdim=True)
+
+
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, shifted by the (constant) max so large inputs don't overflow.
 
@@ -259,7 +272,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
         return _pw.exp(x - x.detach())
     if x.shape[d] == 0:
         return x.clone()
-    e = _pw.exp(x - _amax(x.detach(), d, keepdim=True))
+    e = _pw.exp(x - _shift(x, d))
     return e / e.sum(d, keepdim=True)
 
 
@@ -278,7 +291,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     if x.shape[d] == 0:
         return x.clone()
     # shift by the (constant) max; an all -inf slice gives nan, as in torch
-    shifted = x - _amax(x.detach(), d, keepdim=True)
+    shifted = x - _shift(x, d)
     return shifted - _pw.log(_pw.exp(shifted).sum(d, keepdim=True))
 
 

@@ -188,11 +188,16 @@ def alias(target):
     return graph_of(()).stage_input(target).detach_alias(target)
 
 
+def symbolic_dim(t, dim: int) -> bool:
+    """Whether dim ``dim`` of ``t`` is a symbolic size (the batch dim under dynamic=True)."""
+    return isinstance(t, SymbolicTensor) and t._spec.shape[dim] is None
+
+
 def refuse_size_split(t, dim: int, op: str) -> None:
     """Raise if ``t``'s dim ``dim`` is a symbolic size: ``op`` would cut it into pieces whose sizes
     (``ceil(S / k)``, ``S % k``, ...) no affine ``a * S + b`` describes, so the graph would keep the
     stand-in size's pieces.  gc.compile then traces with static shapes (:mod:`.fallback`)."""
-    if isinstance(t, SymbolicTensor) and t._spec.shape[dim] is None:
+    if symbolic_dim(t, dim):
         raise TracingError(f"{op} over dim {dim}, a symbolic (dynamic=True) size, at {user_location()}: the "
                            "pieces' sizes are not affine in the batch size")
 
