@@ -235,8 +235,9 @@ class CompiledFunction:
         if not self._warned_break:
             self._warned_break = True
             name = getattr(self.fn, "__qualname__", type(self.fn).__name__)
+            # stacklevel: _warn, _trace_or_fall_back, _trace, _entry, __call__, then the caller's line
             warnings.warn(f"gc.compile: {name}: {what} (fullgraph=True raises instead)", GraphBreakWarning,
-                          stacklevel=5)
+                          stacklevel=6)
 
 
 def compile(fn: Callable | None = None, *, backend: str = DEFAULT_BACKEND, dynamic: bool = False,
