@@ -336,8 +336,9 @@ def _ln2(o: _Ops) -> tuple[float, float]:
     return (_LN2_HI_F32, _LN2_LO_F32) if o.width == 32 else (_LN2_HI_F64, _LN2_LO_F64)
 
 
-def _exp_reduce(o: _Ops, x, lo: float | None, hi: float | None, coeffs: str = "exp_q"):
-    """Clamp x to [lo, hi] (None: no bound on that side) and split it as x = k ln2 + r.
+def _exp_reduce(o: _Ops, x, lo: float | None, hi: float | None, coeffs: str = "exp_q", tail=None):
+    """Clamp x to [lo, hi] (None: no bound on that side) and split it as x = k ln2 + r
+    (``tail``: the low part of a double-double x, added to r).
 
     Returns (k as an int vector, expm1(r)).  k comes from the bits of a shifted sum
     (x/ln2 + 1.5*2^mant rounds to an integer in the low mantissa bits), which skips a
@@ -352,6 +353,8 @@ def _exp_reduce(o: _Ops, x, lo: float | None, hi: float | None, coeffs: str = "e
     ln2_hi, ln2_lo = _ln2(o)
     r = o.fma(kf, o.c(-ln2_hi), xc)
     r = o.fma(kf, o.c(-ln2_lo), r)
+    if tail is not None:
+        r = o.add(r, tail)
     q = o.poly(r, _COEFFS[f"{coeffs}_{o.tag}"])
     return k, o.fma(o.mul(r, r), q, r)
 
@@ -658,13 +661,8 @@ def _log_dd(d: _Ops, ax):
 
 def _exp_dd(d: _Ops, hi, lo):
     """exp(hi + lo) for a double-double argument (lo tiny next to hi)."""
-    lo_range, hi_range = _EXP_RANGE[64]
-    xc = d.clamp(hi, lo_range, hi_range)
-    kf = d.rint(d.mul(xc, d.c(1.0 / _LN2)))
-    r = d.fma(kf, d.c(-_LN2_HI_F64), xc)
-    r = d.add(d.fma(kf, d.c(-_LN2_LO_F64), r), lo)
-    em = d.fma(d.mul(r, r), d.poly(r, _COEFFS["exp_q_f64"]), r)
-    return d.scale2(d.add(d.c(1.0), em), d.to_int(kf))
+    k, em = _exp_reduce(d, hi, *_EXP_RANGE[64], tail=lo)
+    return d.scale2(d.add(d.c(1.0), em), k)
 
 
 def _pow_f64(d: _Ops, x, y):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 
-__all__ = ["register_view", "refresh_views"]
+__all__ = ["register_view", "live_views", "refresh_views"]
 
 
 def register_view(base, view) -> None:
@@ -23,18 +23,21 @@ def register_view(base, view) -> None:
     views.append(weakref.ref(view))
 
 
-def refresh_views(base, skip=None) -> None:
-    """Re-derive the history of every live view of ``base`` (except ``skip``) from its current node."""
+def live_views(base, skip=None) -> list:
+    """The live views of ``base`` that were cut from it (a view chain), except ``skip``; forgets dead ones."""
     views = base.__dict__.get("_live_views")
     if not views:
-        return
-    from ..ops.views import replay
-
+        return []
     alive = [v for v in (r() for r in views) if v is not None]
     views[:] = [weakref.ref(v) for v in alive]
-    for v in alive:
-        if v is skip or not v._view_chain:
-            continue
+    return [v for v in alive if v is not skip and v._view_chain]
+
+
+def refresh_views(base, skip=None) -> None:
+    """Re-derive the history of every live view of ``base`` (except ``skip``) from its current node."""
+    from ..ops.views import replay
+
+    for v in live_views(base, skip):
         nv = replay(base, v._view_chain)
         v.grad_fn = nv.grad_fn
         v._out = nv._out

@@ -73,7 +73,8 @@ def _native_plan(graph: Graph, plan: Plan, fastmath: bool):
     from .specialize import DynamicSizes, PerShape, example_specialization
 
     on_error = _error_handler(plan)
-    if _data_dependent(example_specialization(graph) if _symbolic(graph) else graph):
+    concrete = example_specialization(graph) if _symbolic(graph) else graph
+    if _data_dependent(concrete):
         return None
 
     def build(g: Graph):
@@ -83,7 +84,7 @@ def _native_plan(graph: Graph, plan: Plan, fastmath: bool):
         return build(graph)
     generic, why = None, None
     try:
-        generic = NativePlan(example_specialization(graph), fastmath=fastmath, on_error=on_error,
+        generic = NativePlan(concrete, fastmath=fastmath, on_error=on_error,
                              sizes=DynamicSizes())
     except Exception as e:  # noqa: BLE001 - sizes the dynamic plan cannot express: compile per size instead
         why = f"{type(e).__name__}: {e}"

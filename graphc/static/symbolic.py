@@ -276,14 +276,11 @@ def _refresh_views(base: Tensor, current: "SymbolicTensor", skip) -> None:
     """After ``base`` (now standing for ``current``) changed in place, every other live view of it is cut
     again from ``current``: in a graph a view is a value, not shared memory, so without this a view made
     before the write would keep reading the old values (eager views see the write through memory)."""
-    views = base.__dict__.get("_live_views")
-    if not views:
-        return
+    from ..eager.view_tracking import live_views
     from ..ops.views import replay
 
-    for ref in list(views):
-        v = ref()
-        if v is not None and v is not skip and v._view_chain and isinstance(v, SymbolicTensor):
+    for v in live_views(base, skip):
+        if isinstance(v, SymbolicTensor):
             v._rebind(replay(current, v._view_chain))
 
 
