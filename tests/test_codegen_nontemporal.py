@@ -156,16 +156,33 @@ def test_small_outputs_keep_plain_stores(monkeypatch):
 
 
 def test_compute_bound_kernels_keep_plain_stores(monkeypatch, large_inputs):
-    # W1 and exp: the polynomials hide the output's memory traffic, the staging copy would not
-    # be hidden
-    w1 = _compile(_w1, [((LARGE,), F32)] * 3, monkeypatch)
-    assert w1.kernels and not _nontemporal(w1)
+    # log and sin: the polynomials hide the output's memory traffic, the staging copy would not be
+    # hidden (such a kernel is not cut into stages either)
+    fn = lambda a, b: gc.log(gc.abs(a) + 1.0) * gc.sin(b)
+    exe = _compile(fn, [((LARGE,), F32)] * 2, monkeypatch)
+    assert exe.kernels and exe.kernels[0].stages == 1 and not _nontemporal(exe)
+    (got,) = _run(exe, large_inputs[:2])
+    a, b, _ = large_inputs
+    np.testing.assert_allclose(got, np.log(np.abs(a) + np.float32(1.0)) * np.sin(b), **llvm_tol(np.float32))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_staged_kernels_store_large_output_blocks_nontemporally(threads, monkeypatch, large_inputs):
+    # W1 runs in stages (graphc.codegen.staged): each output block is written to L1 first anyway,
+    # and copying it out non-temporally saves the read for ownership
+    w1 = _compile(_w1, [((LARGE,), F32)] * 3, monkeypatch, threads)
+    assert w1.kernels[0].stages > 1
+    _expect_nontemporal(w1)
     (got,) = _run(w1, large_inputs)
     a, b, c = large_inputs
     want = 1.0 / (1.0 + np.exp(-(a * b + c))) * np.tanh(a) - np.float32(0.5) * c
     np.testing.assert_allclose(got, want, **llvm_tol(np.float32))
-    exp = _compile(gc.exp, [((LARGE,), F32)], monkeypatch)
-    assert exp.kernels and not _nontemporal(exp)
+    # and bit for bit what the kernel with plain stores computes
+    small = _compile(_w1, [((PART,), F32)] * 3, monkeypatch)
+    assert not _nontemporal(small)
+    for i in range(0, LARGE - PART + 1, PART):
+        (part,) = _run(small, [x[i:i + PART] for x in large_inputs])
+        np.testing.assert_array_equal(got[i:i + PART], part)
 
 
 def test_reduction_kernels_keep_plain_stores(monkeypatch):

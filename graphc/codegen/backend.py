@@ -500,7 +500,7 @@ class NativePlan(PlanRuntime):
                     flush()
                     name = f"graphc_chunks{len(self._module.segments)}"
                     self._module.add_chunk_driver(name, obj, slots, self._size_slot)
-                    obj.threads = ranges
+                    obj.threads = min(ranges, threads)
                     run_steps.append(("threaded", (name, split)))
                 else:
                     calls.append((obj, slots))

@@ -91,6 +91,9 @@ class KernelDesc:
     # whether strides or offsets depend on the symbolic size (a dynamic plan): the kernel then takes
     # a last ``i64 size`` argument.  Set by emit_kernel.
     sized: bool = False
+    # how many loops each block of an innermost row runs as (1: one loop; see staged.py).  Set by
+    # emit_kernel.
+    stages: int = 1
 
     @property
     def operands(self) -> list:

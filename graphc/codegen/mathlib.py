@@ -66,7 +66,7 @@ __all__ = [
     "emit_exp", "emit_expm1", "emit_log", "emit_log1p", "emit_tanh", "emit_sigmoid",
     "emit_erf", "emit_sin", "emit_cos", "emit_pow", "emit_sqrt", "UNARY", "HELPER_PREFIX",
     "emit_sin_fast", "emit_cos_fast", "SIN_COS_F64_LIMIT", "SIN_COS_F32_FAST_LIMIT",
-    "build_map_kernel",
+    "build_map_kernel", "steps", "step_count",
 ]
 
 HELPER_PREFIX = "graphc.math."
@@ -328,6 +328,37 @@ class _Ops:
         return self.mul(self.mul(v, self.pow2(k1)), self.pow2(k2))
 
 
+# --- steps -------------------------------------------------------------------------
+# A long function is also written as a generator of *steps*: at each ``yield`` it hands
+# over the values it still needs, and it continues with the values sent back.  Run
+# straight (:func:`_straight`) the same values come back and the code is one chain; a
+# kernel can instead end its loop at a yield, keep the values in a small buffer and go
+# on in a second loop over the same elements (:mod:`graphc.codegen.staged`), which cuts
+# the long dependency chain that limits these loops on out-of-order CPUs.
+
+def _straight(gen):
+    """Run a step generator to its end, sending back each yielded tuple unchanged."""
+    try:
+        vals = next(gen)
+        while True:
+            vals = gen.send(vals)
+    except StopIteration as stop:
+        return stop.value
+
+
+def _carrying(gen, *extra):
+    """Delegate to step generator ``gen`` while carrying ``extra`` values across its steps;
+    returns (gen's result, the extra values as they came back)."""
+    try:
+        vals = next(gen)
+        while True:
+            back = yield tuple(vals) + extra
+            vals, extra = back[:len(vals)], tuple(back[len(vals):])
+            vals = gen.send(vals)
+    except StopIteration as stop:
+        return stop.value, extra
+
+
 # --- the algorithms ------------------------------------------------------------
 # Each takes an _Ops and LLVM values and returns an LLVM value; they compose
 # freely and all of them end up in one straight-line helper body.
@@ -336,27 +367,34 @@ def _ln2(o: _Ops) -> tuple[float, float]:
     return (_LN2_HI_F32, _LN2_LO_F32) if o.width == 32 else (_LN2_HI_F64, _LN2_LO_F64)
 
 
-def _exp_reduce(o: _Ops, x, lo: float | None, hi: float | None, coeffs: str = "exp_q", tail=None):
+def _exp_split(o: _Ops, x, lo: float | None, hi: float | None, tail=None):
     """Clamp x to [lo, hi] (None: no bound on that side) and split it as x = k ln2 + r
-    (``tail``: the low part of a double-double x, added to r).
-
-    Returns (k as an int vector, expm1(r)).  k comes from the bits of a shifted sum
-    (x/ln2 + 1.5*2^mant rounds to an integer in the low mantissa bits), which skips a
-    rint and a float->int conversion and is defined for NaN: a NaN x stays NaN through
-    the NaN-keeping clamp, r and expm1(r), so no select is needed to restore it.
-    """
+    (``tail``: the low part of a double-double x, added to r).  Returns (r, kb): kb holds k
+    in its low mantissa bits (x/ln2 + 1.5*2^mant rounds x/ln2 to an integer there), which
+    skips a rint and a float->int conversion and is defined for NaN: a NaN x stays NaN
+    through the NaN-keeping clamp and r, so no select is needed to restore it."""
     xc = o.clamp_keep_nan(x, lo, hi)
     shifter = 1.5 * 2.0 ** o.mant
     kb = o.fma(xc, o.c(1.0 / _LN2), o.c(shifter))
     kf = o.sub(kb, o.c(shifter))
-    k = o.b.sub(o.to_bits(kb), o.to_bits(o.c(shifter)))
     ln2_hi, ln2_lo = _ln2(o)
     r = o.fma(kf, o.c(-ln2_hi), xc)
     r = o.fma(kf, o.c(-ln2_lo), r)
     if tail is not None:
         r = o.add(r, tail)
+    return r, kb
+
+
+def _exp_poly(o: _Ops, r, kb, coeffs: str = "exp_q"):
+    """(k as an int vector, expm1(r)) from :func:`_exp_split`'s pair."""
+    k = o.b.sub(o.to_bits(kb), o.to_bits(o.c(1.5 * 2.0 ** o.mant)))
     q = o.poly(r, _COEFFS[f"{coeffs}_{o.tag}"])
     return k, o.fma(o.mul(r, r), q, r)
+
+
+def _exp_reduce(o: _Ops, x, lo: float | None, hi: float | None, coeffs: str = "exp_q", tail=None):
+    """(k, expm1(r)) for x = k ln2 + r, x clamped to [lo, hi] (see :func:`_exp_split`)."""
+    return _exp_poly(o, *_exp_split(o, x, lo, hi, tail), coeffs)
 
 
 # clamps putting overflow/underflow into the final scaling: exp(hi) = inf and
@@ -364,17 +402,19 @@ def _exp_reduce(o: _Ops, x, lo: float | None, hi: float | None, coeffs: str = "e
 _EXP_RANGE = {32: (-104.0, 89.0), 64: (-746.0, 710.0)}
 
 
-def _exp(o: _Ops, x):
+def _exp_steps(o: _Ops, x):
     lo, hi = _EXP_RANGE[o.width]
-    return _exp_clamped(o, x, lo, hi)
+    return (yield from _exp_clamped_steps(o, x, lo, hi))
 
 
-def _exp_clamped(o: _Ops, x, lo: float | None, hi: float | None, x_min: float | None = None):
+def _exp_clamped_steps(o: _Ops, x, lo: float | None, hi: float | None, x_min: float | None = None):
     """exp(x) for callers that know x's range: x is clamped to [lo, hi], a side given as
     None is not clamped (the caller guarantees x stays inside _EXP_RANGE there).  When
     the smallest possible x (``x_min``, default lo) keeps exp(x) normal, the result is
-    scaled by one power of two instead of two."""
-    k, em = _exp_reduce(o, x, lo, hi, "exp_p")
+    scaled by one power of two instead of two.  Steps (see :func:`steps`): the range
+    reduction, then the polynomial and the scaling."""
+    r, kb = yield _exp_split(o, x, lo, hi)
+    k, em = _exp_poly(o, r, kb, "exp_p")
     x_min = lo if x_min is None else x_min
     if x_min is not None and x_min > -(o.bias - 2) * _LN2:
         s = o.pow2(k)
@@ -383,6 +423,10 @@ def _exp_clamped(o: _Ops, x, lo: float | None, hi: float | None, x_min: float | 
     k1 = o.b.ashr(k, o.ic(1))
     s1, s2 = o.pow2(k1), o.pow2(o.b.sub(k, k1))
     return o.mul(o.fma(em, s1, s1), s2)
+
+
+def _exp_clamped(o: _Ops, x, lo: float | None, hi: float | None, x_min: float | None = None):
+    return _straight(_exp_clamped_steps(o, x, lo, hi, x_min))
 
 
 def _expm1(o: _Ops, x):
@@ -464,18 +508,22 @@ _TANH_SMALL = 0.5493061443340549  # atanh(1/2): above it 2/(e+1) <= 1/2, no canc
 _TANH_EXP_HI = {32: 20.0, 64: 40.0}
 
 
-def _tanh(o: _Ops, x):
+def _tanh_steps(o: _Ops, x):
+    # the small-|x| polynomial first: measured the faster order, one loop or in stages
     ax = o.fabs(x)
     t = o.mul(ax, ax)
     y_small = o.fma(ax, o.mul(t, o.poly(t, _COEFFS[f"tanh_t_{o.tag}"])), ax)
-    e = _exp_clamped(o, o.add(ax, ax), None, _TANH_EXP_HI[o.width], x_min=0.0)
+    e, (x, y_small) = yield from _carrying(
+        _exp_clamped_steps(o, o.add(ax, ax), None, _TANH_EXP_HI[o.width], x_min=0.0), x, y_small)
+    x, e, y_small = yield (x, e, y_small)
     y_big = o.sub(o.c(1.0), o.div(o.c(2.0), o.add(e, o.c(1.0))))
-    return o.or_sign(o.select(o.lt(ax, o.c(_TANH_SMALL)), y_small, y_big), x)
+    return o.or_sign(o.select(o.lt(o.fabs(x), o.c(_TANH_SMALL)), y_small, y_big), x)
 
 
-def _sigmoid(o: _Ops, x):
+def _sigmoid_steps(o: _Ops, x):
     # exp(-|x|) <= 1: only the lower clamp; a NaN x stays NaN through it and the division
-    e = _exp_clamped(o, o.neg(o.fabs(x)), _EXP_RANGE[o.width][0], None)
+    e, (x,) = yield from _carrying(_exp_clamped_steps(o, o.neg(o.fabs(x)), _EXP_RANGE[o.width][0], None), x)
+    x, e = yield (x, e)
     num = o.select(o.lt(x, o.c(0.0)), e, o.c(1.0))
     # num / (1 + e) with 1 + e kept exactly as d + d_lo, so the only roundings
     # are exp's and the final one: q + (num - q (d + d_lo)) / d
@@ -722,7 +770,7 @@ def _helper(builder: ir.IRBuilder, name: str, args: Sequence, body: Callable) ->
 
 def emit_exp(builder: ir.IRBuilder, x: ir.Value) -> ir.Value:
     """exp(x): within about 1 ulp; overflow to inf, underflow through subnormals to 0."""
-    return _helper(builder, "exp", [x], _exp)
+    return _helper(builder, "exp", [x], lambda o, v: _straight(_exp_steps(o, v)))
 
 
 def emit_expm1(builder: ir.IRBuilder, x: ir.Value) -> ir.Value:
@@ -742,12 +790,12 @@ def emit_log1p(builder: ir.IRBuilder, x: ir.Value) -> ir.Value:
 
 def emit_tanh(builder: ir.IRBuilder, x: ir.Value) -> ir.Value:
     """tanh(x), odd (tanh(-0.0) == -0.0), saturating to +-1."""
-    return _helper(builder, "tanh", [x], _tanh)
+    return _helper(builder, "tanh", [x], lambda o, v: _straight(_tanh_steps(o, v)))
 
 
 def emit_sigmoid(builder: ir.IRBuilder, x: ir.Value) -> ir.Value:
     """1 / (1 + exp(-x)), accurate in relative terms for very negative x too."""
-    return _helper(builder, "sigmoid", [x], _sigmoid)
+    return _helper(builder, "sigmoid", [x], lambda o, v: _straight(_sigmoid_steps(o, v)))
 
 
 def emit_erf(builder: ir.IRBuilder, x: ir.Value) -> ir.Value:
@@ -800,6 +848,28 @@ UNARY: dict[str, Callable[[ir.IRBuilder, ir.Value], ir.Value]] = {
     "tanh": emit_tanh, "sigmoid": emit_sigmoid, "erf": emit_erf, "sin": emit_sin,
     "cos": emit_cos, "sqrt": emit_sqrt,
 }
+
+
+# name -> (step generator, number of yields) for the functions written in steps
+_STEPS = {"exp": (_exp_steps, 1), "sigmoid": (_sigmoid_steps, 2), "tanh": (_tanh_steps, 2)}
+
+
+def step_count(name: str) -> int:
+    """How many times :func:`steps` for ``name`` yields (0: a function not written in steps)."""
+    return _STEPS[name][1] if name in _STEPS else 0
+
+
+def steps(builder: ir.IRBuilder, name: str, x: ir.Value):
+    """The function ``name`` of x emitted inline, as a generator of steps: each ``yield``
+    hands over a tuple of values and expects values of the same types back (from a later
+    loop over the same elements), ``step_count(name)`` times; its return value is the
+    result.  The emission uses ``builder`` wherever it is positioned at each step.
+
+        gen = steps(b, "sigmoid", x)
+        carried = next(gen)            # ... store, new loop, load ...
+        carried = gen.send(reloaded)   # ... and so on until StopIteration(value)
+    """
+    return _STEPS[name][0](_Ops(builder, x.type), x)
 
 
 def build_map_kernel(emit: Callable, dtype: str, name: str = "kernel", arity: int = 1,

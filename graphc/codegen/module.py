@@ -44,10 +44,12 @@ class KernelInfo:
     flags: dict = field(default_factory=dict)
     split: int = 0       # outermost loop extent it can be cut along (0: cannot), see lower.emit_kernel
     threads: int = 1     # how many threads the plan runs it on (set by the backend)
+    stages: int = 1      # loops per block of a row (>1: a long element function cut, see staged.py)
 
     def __repr__(self) -> str:
         nodes = ", ".join(f"%{n} {op}" for n, op in zip(self.nodes, self.ops))
-        return f"<kernel {self.name} over {list(self.domain)}: {nodes}>"
+        how = f" in {self.stages} stages" if self.stages > 1 else ""
+        return f"<kernel {self.name} over {list(self.domain)}{how}: {nodes}>"
 
 
 class NativeModule:
@@ -70,7 +72,7 @@ class NativeModule:
         ops = [i.op for i in desc.instrs] + ([desc.reduce.op] if desc.reduce else [])
         nodes = [i.node for i in desc.instrs] + ([desc.reduce.node] if desc.reduce else [])
         info = KernelInfo(desc.name, nodes, ops, desc.domain, desc.reduce.op if desc.reduce else None,
-                          split=desc.split)
+                          split=desc.split, stages=desc.stages)
         self.kernels.append(info)
         self._descs[desc.name] = desc
         return info

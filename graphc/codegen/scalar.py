@@ -31,7 +31,7 @@ from .. import dtypes as _dt
 from . import mathlib
 
 __all__ = ["Val", "Emitter", "Unsupported", "LOWER", "SUPPORTED_DTYPES", "reg_type", "mem_type",
-           "lower_op", "reduce_identity", "reduce_prepare", "reduce_combine", "REDUCTIONS"]
+           "lower_op", "op_steps", "lower_op_steps", "reduce_identity", "reduce_prepare", "reduce_combine", "REDUCTIONS"]
 
 SUPPORTED_DTYPES = frozenset((_dt.bool, _dt.uint8, _dt.int8, _dt.int16, _dt.int32, _dt.int64,
                               _dt.float32, _dt.float64))
@@ -661,6 +661,22 @@ def lower_op(e: Emitter, op: str, args: list, attrs: dict, out: _dt.DType) -> Va
     if r.dtype is not out:
         raise Unsupported(f"{op}: lowering gives {r.dtype.name}, the shape rule {out.name}")
     return r
+
+
+def op_steps(op: str, out: _dt.DType) -> int:
+    """How many times :func:`lower_op_steps` yields for ``op`` with result dtype ``out``."""
+    return mathlib.step_count(op) if out in (_dt.float32, _dt.float64) else 0
+
+
+def lower_op_steps(e: Emitter, op: str, args: list, attrs: dict, out: _dt.DType):
+    """:func:`lower_op` as a generator of steps (``mathlib.steps``): it yields ``op_steps(op,
+    out)`` tuples of values to carry to a later loop, takes them back, and returns the Val."""
+    if op_steps(op, out):
+        (x,) = args
+        if x.dtype is not out:
+            raise Unsupported(f"{op}: argument {x.dtype.name}, result {out.name}")
+        return Val((yield from mathlib.steps(e.b, op, x.v)), out)
+    return lower_op(e, op, args, attrs, out)
 
 
 # ============================================================================ reductions
