@@ -31,6 +31,7 @@ import time
 
 import numpy as np
 
+from ..eager import dispatch as _dispatch
 from ..eager import random as _random
 from ..eager.grad_mode import GRAD
 from ..eager.tensor import Tensor
@@ -164,7 +165,7 @@ class Trace:
 
     def __init__(self, exe: Executable, feeds: list, out_treedef, out_leaves: list, n_results: int,
                  effects: list, guards: list, trace_seconds: float = 0.0, compile_seconds: float = 0.0,
-                 backward: BackwardPlan | None = None) -> None:
+                 backward: BackwardPlan | None = None, aliases: dict | None = None) -> None:
         self.executable = exe
         self.backward = backward   # the outputs' gradient program (compiled_grad.py), or None
         self.trace_seconds = trace_seconds
@@ -178,8 +179,11 @@ class Trace:
         # the signature fixes the arguments' shapes and dtypes, not those of their .grad: checked per call
         specs = {n: (name, spec) for name, n, spec in exe._feeds}
         self._grad_feeds = [(i,) + specs[node] for i, node, kind in feeds if kind == "grad" and node in specs]
+        # outputs that are an argument or captured tensor, or a view of one (see _output_aliases)
+        self.aliases = aliases or {}
         # the result is one tensor: no structure to rebuild
-        self._single = out_treedef is None and n_results == 1 and isinstance(out_leaves[0], Tensor)
+        self._single = (out_treedef is None and n_results == 1 and isinstance(out_leaves[0], Tensor)
+                        and not self.aliases)
 
     @property
     def graph(self):
@@ -211,6 +215,9 @@ class Trace:
             return Tensor._make(outs[0])
         else:
             results = iter([Tensor._make(a) for a in outs[:self.n_results]])
+        if self.aliases:
+            results = [_alias(self.aliases[k], leaves) if k in self.aliases else r for k, r in enumerate(results)]
+            results = iter(results)
         return tree.unflatten(self.out_treedef,
                               [next(results) if isinstance(x, Tensor) else x for x in self.out_leaves])
 
@@ -336,8 +343,43 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
     if vjp is not None:
         positions, wrt, ups, grad_values = vjp
         backward = BackwardPlan(g.program(grad_values), g._bound, backend, fastmath, positions, wrt, ups)
+    aliases = _output_aliases([x for x in out_leaves if isinstance(x, Tensor)], arg_syms, g._born, dynamic)
     return Trace(exe, feeds, out_td, out_leaves, n_results, effects, guards, t1 - t0, time.perf_counter() - t1,
-                 backward)
+                 backward, aliases)
+
+
+def _output_aliases(outs: list, arg_syms: list, born: dict, dynamic: bool) -> dict:
+    """Which results alias memory the caller holds, as torch.compile keeps them: {result index: how}.
+
+    A result that *is* an argument (returned as is, or after an in-place change) or a captured
+    eager tensor is that object; a view of one is the same view of it, made again at each call
+    from the recorded view ops, so that it shares memory (and autograd history) with its base.
+    The graph still computes those results; the copies are dropped.  Views are not remade under
+    ``dynamic=True``, where their attributes may hold the stand-in batch size.  A tensor made
+    while tracing (``born``) is the function's own: each call makes it afresh."""
+    args = {id(s): i for i, s, _ in arg_syms}
+    aliases = {}
+    for k, t in enumerate(outs):
+        if id(t) in args:
+            aliases[k] = ("arg", args[id(t)], ())
+        elif not isinstance(t, SymbolicTensor):
+            if id(t) not in born:
+                aliases[k] = ("object", t, ())
+        elif t._base is not None and not dynamic and all(op.num_outputs == 1 for op, _ in t._view_chain):
+            base = t._base
+            if id(base) in args:
+                aliases[k] = ("arg", args[id(base)], t._view_chain)
+            elif not isinstance(base, SymbolicTensor) and id(base) not in born:
+                aliases[k] = ("object", base, t._view_chain)
+    return aliases
+
+
+def _alias(how: tuple, leaves: list) -> Tensor:
+    kind, what, chain = how
+    t = leaves[what] if kind == "arg" else what
+    for op, attrs in chain:
+        t = _dispatch.apply(op, (t,), attrs)
+    return t
 
 
 def _tensors_of(label: str, obj):

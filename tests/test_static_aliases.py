@@ -1,0 +1,99 @@
+"""Results of a compiled function that alias the caller's tensors, as torch.compile keeps them: an
+argument (or captured tensor) returned as is *is* that tensor, and a view of one shares its memory."""
+import numpy as np
+import pytest
+
+import graphc as gc
+
+
+def _x():
+    return gc.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+
+
+def test_returning_an_argument_returns_that_tensor(backend):
+    f = gc.compile(lambda t: t, backend=backend)
+    x = _x()
+    assert f(x) is x
+    a, b = gc.compile(lambda t: (t, t * 2), backend=backend)(x)
+    assert a is x
+    np.testing.assert_array_equal(b.numpy(), x.numpy() * 2)
+
+
+def test_an_argument_changed_in_place_and_returned_is_that_tensor(backend):
+    def bump(t):
+        t.add_(1)
+        return t
+
+    f = gc.compile(bump, backend=backend)
+    x = _x()
+    for i in range(1, 3):
+        out = f(x)
+        assert out is x
+        np.testing.assert_array_equal(x.numpy(), np.arange(6).reshape(2, 3) + i)
+
+
+@pytest.mark.parametrize("make,expected", [
+    (lambda t: t.view(-1), lambda a: a.reshape(-1)),
+    (lambda t: t[1], lambda a: a[1]),
+    (lambda t: t.t(), lambda a: a.T),
+    (lambda t: t[:, 1:].t()[0], lambda a: a[:, 1:].T[0]),
+    (lambda t: t.unsqueeze(0).expand(4, 2, 3), lambda a: np.broadcast_to(a, (4, 2, 3))),
+])
+def test_a_view_of_an_argument_shares_its_memory(backend, make, expected):
+    f = gc.compile(make, backend=backend)
+    x = _x()
+    out = f(x)
+    np.testing.assert_array_equal(out.numpy(), expected(x.numpy()))
+    assert np.shares_memory(out.numpy(), x.numpy())
+    x.mul_(-1)                     # a write to the base shows through the view, as eagerly
+    np.testing.assert_array_equal(out.numpy(), expected(x.numpy()))
+
+
+def test_writing_through_a_returned_view_changes_the_argument(backend):
+    f = gc.compile(lambda t: t[0], backend=backend)
+    x = _x()
+    row = f(x)
+    row.fill_(7.0)
+    np.testing.assert_array_equal(x.numpy()[0], [7.0, 7.0, 7.0])
+    np.testing.assert_array_equal(x.numpy()[1], [3.0, 4.0, 5.0])
+
+
+def test_gradient_flows_through_a_returned_view(backend):
+    f = gc.compile(lambda t: t.t()[0], backend=backend)
+    x = gc.tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    out = f(x)
+    (out * gc.tensor([2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 0, 0], [3.0, 0, 0]])
+
+
+def test_captured_parameter_and_its_view(backend):
+    w = gc.nn.Parameter(gc.tensor(np.arange(4, dtype=np.float32).reshape(2, 2)))
+    same = gc.compile(lambda: w, backend=backend)
+    assert same() is w
+    wt = gc.compile(lambda: w.t(), backend=backend)()
+    assert wt.requires_grad and wt.grad_fn is not None        # a view of the parameter, as eagerly
+    assert np.shares_memory(wt.detach().numpy(), w.detach().numpy())
+    np.testing.assert_array_equal(wt.detach().numpy(), w.detach().numpy().T)
+
+
+def test_a_tensor_made_inside_the_function_is_new_at_each_call(backend):
+    def f(t):
+        buf = gc.zeros(3)
+        buf += t
+        return buf, buf[1:]
+
+    g = gc.compile(f, backend=backend)
+    x = gc.tensor([1.0, 2.0, 3.0])
+    a, a_view = g(x)
+    b, _ = g(x)
+    assert a is not b and not np.shares_memory(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(a_view.numpy(), [2.0, 3.0])
+
+
+def test_dynamic_shapes_keep_identity_but_copy_views(backend):
+    f = gc.compile(lambda t: (t, t[0]), backend=backend, dynamic=True)
+    for n in (3, 5):
+        x = gc.tensor(np.arange(2 * n, dtype=np.float32).reshape(n, 2))
+        same, row = f(x)
+        assert same is x
+        np.testing.assert_array_equal(row.numpy(), x.numpy()[0])
