@@ -21,7 +21,7 @@ from ..ir.graph import Value, normalize_specs
 from ..ops.registry import OpDef, Spec
 from .errors import TracingError, user_location
 from .symbolic import SymbolicTensor
-from .symsize import EXAMPLE_SIZE, affine
+from .symsize import EXAMPLE_SIZE, affine, plain
 
 __all__ = ["apply", "commit_inplace", "accumulate_grad", "note_grad", "snapshot", "setitem", "alias", "ACTIVE"]
 
@@ -82,6 +82,8 @@ def escaped_error(branch) -> TracingError:
 def apply(op: OpDef, inputs: tuple, attrs: dict):
     """Add ``op`` applied to ``inputs`` to the graph; return its symbolic output(s)."""
     g = graph_of(inputs)
+    if g._symbolic:
+        attrs = plain(attrs)     # sizes user code passed: plain ints in the graph
     syms = [t if isinstance(t, SymbolicTensor) and t._graph is g else g.stage_input(t) for t in inputs]
     if op.infer is None:
         raise TracingError(f"{op.name} has no shape rule, so it cannot be part of a static graph "

@@ -19,7 +19,7 @@ from ..eager.grad_mode import GRAD
 from ..eager.tensor import Size, Tensor, _can_cast, _init
 from ..ops.registry import Spec
 from .errors import TracingError, needs_values_error, symbolic_size_error
-from .symsize import example_shape
+from .symsize import StandInSize, affine, example_shape
 
 __all__ = ["SymbolicTensor", "MetaArray", "meta_array"]
 
@@ -108,6 +108,34 @@ class SymbolicTensor(Tensor):
 
     def __format__(self, spec: str) -> str:
         return format(repr(self), spec)
+
+    # ------------------------------------------------------------------ sizes user code sees
+    @property
+    def shape(self) -> Size:
+        """The example shape; a symbolic size is a :class:`~graphc.static.symsize.StandInSize`
+        (user code may add, subtract and multiply it by integers; other uses raise)."""
+        return Size(self._user_sizes())
+
+    def size(self, dim: int | None = None):
+        sizes = self._user_sizes()
+        if dim is None:
+            return Size(sizes)
+        from ..eager._args import canon_dim
+
+        return sizes[canon_dim(dim, self.ndim, "size")]
+
+    def numel(self) -> int:
+        n = int(self._data.size)
+        return StandInSize(n) if None in self._spec.shape and affine(n) is not None else n
+
+    nelement = numel
+
+    def _user_sizes(self) -> tuple:
+        shape = self._data.shape
+        if None not in self._spec.shape:
+            return shape
+        return tuple(StandInSize(d) if s is None and affine(d) is not None else d
+                     for d, s in zip(shape, self._spec.shape))
 
     # ------------------------------------------------------------------ no values while building
     def numpy(self, force: bool = False):
