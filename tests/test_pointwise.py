@@ -1148,3 +1148,16 @@ def test_rsub():
     assert_matches(gc.rsub(gc.tensor(a), gc.tensor([1.0, 1.0]), alpha=2), 1 - 2 * a)
     with pytest.raises(RuntimeError, match="bool"):
         gc.rsub(gc.tensor([True]), 1)
+
+
+@pytest.mark.parametrize("dtype,rtol", [(gc.float32, 2e-7), (gc.float64, 1e-15)])
+def test_sigmoid_keeps_relative_accuracy_for_negative_inputs(dtype, rtol):
+    # 0.5 + 0.5 tanh(x / 2) cancels for x < 0 (it gave 0 for sigmoid(-20) in float32)
+    xs = [-100.0, -60.0, -20.0, -10.0, -6.6, -1.0, -1e-3, 0.0, 1e-3, 1.0, 6.6, 20.0]
+    got = gc.sigmoid(gc.tensor(xs, dtype=dtype)).numpy()
+    np_dt = np.float32 if dtype is gc.float32 else np.float64
+    exact = [1.0 / (1.0 + math.exp(-float(np_dt(x)))) for x in xs]
+    tiny = np.finfo(np_dt).tiny
+    normal = np.abs(exact) >= tiny
+    np.testing.assert_allclose(got[normal], np.array(exact, np_dt)[normal], rtol=rtol, atol=0)
+    assert np.all(got[~normal] <= 4 * tiny)        # float32 sigmoid(-100) is subnormal

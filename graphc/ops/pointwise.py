@@ -118,8 +118,11 @@ _erf = erf_kernels.erf
 
 
 def _sigmoid(x):
-    # tanh form: no overflow for large |x|
-    return (np.tanh(x * x.dtype.type(0.5)) * x.dtype.type(0.5) + x.dtype.type(0.5)).astype(x.dtype, copy=False)
+    # e = exp(-|x|) <= 1 never overflows; e / (1 + e) for x < 0 keeps the relative accuracy that
+    # 0.5 + 0.5 tanh(x / 2) loses to cancellation there (it gave 0 for sigmoid(-20) in float32)
+    one = x.dtype.type(1)
+    e = np.exp(-np.abs(x))
+    return np.where(x < 0, e, one) / (one + e)
 
 
 @_refuse("relu", "b")
