@@ -93,3 +93,21 @@ def test_static_graphs_show_plain_sizes():
     g = gc.static.Graph()
     x = g.placeholder("x", (4, 3))
     assert all(type(d) is int for d in x.shape) and type(x.numel()) is int
+
+
+@pytest.mark.parametrize("fn", [lambda x: x[:-1] + 1, lambda x: x[: x.size(0) - 1] * x[1:]])
+def test_outputs_whose_size_is_not_the_batch_size_stay_differentiable(backend, fn):
+    # their upstream gradient cannot be a placeholder of the batch size: the function is traced
+    # with static shapes instead (before, the outputs silently lost their grad_fn)
+    f = gc.compile(fn, backend=backend, dynamic=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GraphBreakWarning)
+        for n in (3, 5):
+            x = gc.tensor(np.random.default_rng(n).standard_normal((n, 4)).astype(np.float32), requires_grad=True)
+            y = f(x)
+            assert y.requires_grad
+            (y * y).sum().backward()
+            got = x.grad.numpy().copy()
+            x.grad = None
+            (fn(x) ** 2).sum().backward()
+            np.testing.assert_allclose(got, x.grad.numpy(), rtol=1e-5, atol=1e-6)

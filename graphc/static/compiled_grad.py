@@ -15,14 +15,13 @@ training step) has no tape left to differentiate: its outputs stay plain tensors
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..eager import autograd as _autograd
 from ..eager.autograd import Function
 from ..eager.node import FREED_MESSAGE
 from ..eager.tensor import Tensor
+from .errors import TracingError
 
 __all__ = ["BackwardPlan", "plan_backward"]
 
@@ -107,11 +106,12 @@ def plan_backward(g, out_tensors: list, arg_syms: list, state: list):
         grads = _autograd.grad([x for _, x in diff], [t for _, t in wrt], grad_outputs=ups, allow_unused=True,
                                retain_graph=True)
     except (RuntimeError, TypeError, NotImplementedError) as e:
-        if not (isinstance(e, RuntimeError) and "a second time" in str(e)):
-            # the tape was not used up by the function itself: say why its outputs stay plain
-            warnings.warn(f"gc.compile: the outputs of this call are not differentiable, their backward could not "
-                          f"be traced: {type(e).__name__}: {e}", RuntimeWarning, stacklevel=4)
-        return None
+        if isinstance(e, RuntimeError) and "a second time" in str(e):
+            return None     # the function ran backward itself (a training step): plain outputs
+        # outputs that silently lost their gradient would break training: the trace fails, so the
+        # call runs eagerly (or, under dynamic=True, is traced again with static shapes)
+        raise TracingError(f"the backward of this function's outputs could not be traced: "
+                           f"{type(e).__name__}: {e}") from e
     keep = [(key, gr) for (key, _), gr in zip(wrt, grads) if gr is not None]
     if not keep:
         return None
