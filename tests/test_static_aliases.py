@@ -97,3 +97,13 @@ def test_dynamic_shapes_keep_identity_but_copy_views(backend):
         same, row = f(x)
         assert same is x
         np.testing.assert_array_equal(row.numpy(), x.numpy()[0])
+
+
+@pytest.mark.parametrize("make", [lambda t: t.detach(), lambda t: t.data, lambda t: t[..., 0].detach()[1]])
+def test_a_detached_alias_shares_memory_without_history(backend, make):
+    f = gc.compile(make, backend=backend)
+    x = gc.tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    out = f(x)
+    assert out is not x and not out.requires_grad and out.grad_fn is None
+    assert np.shares_memory(out.numpy(), x.detach().numpy())
+    np.testing.assert_array_equal(out.numpy(), make(x).numpy())

@@ -353,7 +353,8 @@ def _output_aliases(outs: list, arg_syms: list, born: dict, dynamic: bool) -> di
 
     A result that *is* an argument (returned as is, or after an in-place change) or a captured
     eager tensor is that object; a view of one is the same view of it, made again at each call
-    from the recorded view ops, so that it shares memory (and autograd history) with its base.
+    from the recorded view ops, so that it shares memory (and autograd history) with its base;
+    a view without history (``detach()``, ``.data``, or a view of one) is detached again.
     The graph still computes those results; the copies are dropped.  Views are not remade under
     ``dynamic=True``, where their attributes may hold the stand-in batch size.  A tensor made
     while tracing (``born``) is the function's own: each call makes it afresh."""
@@ -361,25 +362,25 @@ def _output_aliases(outs: list, arg_syms: list, born: dict, dynamic: bool) -> di
     aliases = {}
     for k, t in enumerate(outs):
         if id(t) in args:
-            aliases[k] = ("arg", args[id(t)], ())
+            aliases[k] = ("arg", args[id(t)], (), False)
         elif not isinstance(t, SymbolicTensor):
             if id(t) not in born:
-                aliases[k] = ("object", t, ())
+                aliases[k] = ("object", t, (), False)
         elif t._base is not None and not dynamic and all(op.num_outputs == 1 for op, _ in t._view_chain):
-            base = t._base
+            base, detach = t._base, not t._requires_grad
             if id(base) in args:
-                aliases[k] = ("arg", args[id(base)], t._view_chain)
+                aliases[k] = ("arg", args[id(base)], t._view_chain, detach)
             elif not isinstance(base, SymbolicTensor) and id(base) not in born:
-                aliases[k] = ("object", base, t._view_chain)
+                aliases[k] = ("object", base, t._view_chain, detach)
     return aliases
 
 
 def _alias(how: tuple, leaves: list) -> Tensor:
-    kind, what, chain = how
+    kind, what, chain, detach = how
     t = leaves[what] if kind == "arg" else what
     for op, attrs in chain:
         t = _dispatch.apply(op, (t,), attrs)
-    return t
+    return t.detach() if detach else t
 
 
 def _tensors_of(label: str, obj):
