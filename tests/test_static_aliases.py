@@ -107,3 +107,24 @@ def test_a_detached_alias_shares_memory_without_history(backend, make):
     assert out is not x and not out.requires_grad and out.grad_fn is None
     assert np.shares_memory(out.numpy(), x.detach().numpy())
     np.testing.assert_array_equal(out.numpy(), make(x).numpy())
+
+
+@pytest.mark.parametrize("body", ["whole", "view"])
+def test_in_place_on_a_non_leaf_argument_that_requires_grad(backend, body):
+    # eagerly the argument's history continues from the in-place op; the call runs eagerly
+    def f(x):
+        if body == "whole":
+            x.add_(1)
+        else:
+            x[0].mul_(2)
+        return x * 1
+
+    g = gc.compile(f, backend=backend)
+    leaf = gc.ones(2, 3, requires_grad=True)
+    with pytest.warns(gc.static.GraphBreakWarning, match="not a leaf"):
+        out = g(leaf * 1)
+    out.sum().backward()
+    want = np.ones((2, 3), np.float32)
+    if body == "view":
+        want[0] = 2
+    np.testing.assert_array_equal(leaf.grad.numpy(), want)

@@ -111,3 +111,59 @@ def test_outputs_whose_size_is_not_the_batch_size_stay_differentiable(backend, f
             x.grad = None
             (fn(x) ** 2).sum().backward()
             np.testing.assert_allclose(got, x.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fn,raises_below", [
+    (lambda x: x[x.shape[0] - 1] * 3, 1),      # x[-1]: the last row, none in an empty batch
+    (lambda x: x[-1] * 3, 1),
+    (lambda x: x[2] * 3, 3),
+    (lambda x: x[-2:] * 3, 0),                 # clips: one row at a batch of one
+    (lambda x: x[-3:-1] * 3, 0),
+    (lambda x: x[1:] * 3, 0),
+])
+def test_indexing_the_batch_dim_at_small_sizes_matches_eager(backend, fn, raises_below):
+    # the plan traced at the stand-in size reads row S-1 or 2; at fewer rows the index must raise
+    # IndexError (it used to read memory before or past the input under llvm) or clip like eager
+    f = gc.compile(fn, backend=backend, dynamic=True)
+    f(_x(5))
+    for n in (0, 1, 2, 3, 4):
+        x = _x(n)
+        if n < raises_below:
+            with pytest.raises(IndexError, match="out of bounds"):
+                f(x)
+            with pytest.raises(IndexError):
+                fn(x)
+            continue
+        got, want = f(x), fn(x)
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: gc.zeros(x.shape[0] * x.shape[0]) + 1,          # S * S is not k * S + b
+    lambda x: x * abs(x.shape[0] - 3),                        # negative below S = 3
+    lambda x: x[::2] * 2,                                     # ceil(S / 2) rows
+    lambda x: x[1::3].sum(0),
+    lambda x: gc.stack([r * (i + 1) for i, r in enumerate(x.unbind(0))]),
+])
+def test_sizes_that_are_not_affine_in_the_batch_size_run_with_static_shapes(backend, fn):
+    f = gc.compile(fn, backend=backend, dynamic=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GraphBreakWarning)
+        for n in (1, 3, 4):
+            x = _x(n)
+            got, want = f(x), fn(x)
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_stepped_slice_of_the_batch_dim_keeps_its_gradient(backend):
+    f = gc.compile(lambda x: (x[::2] * x[::2]).sum(), backend=backend, dynamic=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GraphBreakWarning)
+        for n in (4, 5):
+            x = gc.tensor(np.arange(2 * n, dtype=np.float32).reshape(n, 2), requires_grad=True)
+            f(x).backward()
+            want = np.zeros((n, 2), np.float32)
+            want[::2] = 2 * x.detach().numpy()[::2]
+            np.testing.assert_allclose(x.grad.numpy(), want)

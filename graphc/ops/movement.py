@@ -99,31 +99,53 @@ PERMUTE = register("permute", "movement", kernel=_permute, infer=_permute_infer,
 # ``index`` is a normalized tuple, one entry per step: an int (select, non-negative),
 # a (start, stop, step) triple (a slice already clipped to the size, step > 0) or None
 # (a new axis of size 1).  Dims past the tuple are kept whole.
+def normalized_index(index: tuple, shape: tuple) -> tuple:
+    """``basic_index``'s ``index`` against an input of ``shape``: slice bounds clipped to the dim and
+    ints checked (IndexError).  Front ends record indices already normalized (non-negative, in
+    range); a graph specialized to a smaller symbolic size than it was traced with can give a bound
+    below 0 (``x[-2:]`` recorded as ``S-2``, run at S = 1), which clips to 0 as the user's negative
+    index would, or an int out of range (``x[-1]`` on an empty batch), which raises."""
+    out, d = [], 0
+    for e in index:
+        if e is None:
+            out.append(None)
+            continue
+        n = shape[d]
+        if type(e) is tuple:
+            start, stop, step = e
+            if n is not None:
+                start = min(max(start, 0), n)
+                stop = min(max(stop, start), n)
+            out.append((start, stop, step))
+        else:
+            if n is not None and not 0 <= e < n:
+                raise IndexError(f"index {e - n if e < 0 else e} is out of bounds for dimension {d} with size {n}")
+            out.append(e)
+        d += 1
+    return tuple(out)
+
+
 def _as_numpy_index(index):
     return tuple(slice(*e) if type(e) is tuple else e for e in index)
 
 
 def _basic_index(x, index):
     # the trailing Ellipsis keeps an all-int index a 0-d view instead of a numpy scalar copy
-    return x[_as_numpy_index(index) + (Ellipsis,)]
+    return x[_as_numpy_index(normalized_index(index, x.shape)) + (Ellipsis,)]
 
 
 def _basic_index_infer(s, index):
-    shape = s.shape
     out = []
     d = 0
-    for e in index:
+    for e in normalized_index(index, s.shape):
         if e is None:
             out.append(1)
         elif type(e) is tuple:
-            # clipped to the dim again: a graph specialized to a smaller size than it was traced
-            # with slices fewer rows, as numpy does
-            n = shape[d]
-            out.append(len(range(*e)) if n is None else len(range(*slice(*e).indices(n))))
+            out.append(len(range(*e)))
             d += 1
         else:
             d += 1
-    out.extend(shape[d:])
+    out.extend(s.shape[d:])
     return Spec(tuple(out), s.dtype)
 
 

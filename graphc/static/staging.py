@@ -84,6 +84,8 @@ def apply(op: OpDef, inputs: tuple, attrs: dict):
     g = graph_of(inputs)
     if g._symbolic:
         attrs = plain(attrs)     # sizes user code passed: plain ints in the graph
+        if op.name == "basic_index":
+            _refuse_stepped_symbolic_slice(inputs[0], attrs["index"])
     syms = [t if isinstance(t, SymbolicTensor) and t._graph is g else g.stage_input(t) for t in inputs]
     if op.infer is None:
         raise TracingError(f"{op.name} has no shape rule, so it cannot be part of a static graph "
@@ -193,6 +195,19 @@ def alias(target):
 def symbolic_dim(t, dim: int) -> bool:
     """Whether dim ``dim`` of ``t`` is a symbolic size (the batch dim under dynamic=True)."""
     return isinstance(t, SymbolicTensor) and t._spec.shape[dim] is None
+
+
+def _refuse_stepped_symbolic_slice(t, index: tuple) -> None:
+    """A slice with a step over a symbolic dim keeps ``ceil((S - start) / step)`` rows, which no
+    affine ``a * S + b`` describes (nor the gradient's scatter back into S rows)."""
+    d = 0
+    for e in index:
+        if e is None:
+            continue
+        if type(e) is tuple and e[2] != 1 and symbolic_dim(t, d):
+            raise TracingError(f"a slice with step {e[2]} over dim {d}, a symbolic (dynamic=True) size, at "
+                               f"{user_location()}: the number of rows it keeps is not affine in the batch size")
+        d += 1
 
 
 def refuse_size_split(t, dim: int, op: str) -> None:

@@ -18,7 +18,7 @@ from .. import dtypes as _dt
 from ..eager.grad_mode import GRAD
 from ..eager.tensor import Size, Tensor, _can_cast, _init
 from ..ops.registry import Spec
-from .errors import TracingError, needs_values_error, symbolic_size_error
+from .errors import TracingError, needs_values_error, symbolic_size_error, user_location
 from .symsize import StandInSize, affine, example_shape
 
 __all__ = ["SymbolicTensor", "MetaArray", "meta_array"]
@@ -245,6 +245,12 @@ class SymbolicTensor(Tensor):
     # ------------------------------------------------------------------ in place = rebinding
     def _check_inplace(self) -> None:
         if GRAD.enabled and self._requires_grad:
+            nonleaf = getattr(self._graph, "_nonleaf_args", ())
+            if id(self) in nonleaf or id(self._base) in nonleaf:
+                # eagerly the argument's history would continue from this op; a compiled call
+                # can only copy new values into it, so this call runs eagerly (fallback.py)
+                raise TracingError(f"an in-place op on an argument that requires grad and is not a leaf "
+                                   f"(or on a view of it) at {user_location()}")
             if self.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
             base = self._base

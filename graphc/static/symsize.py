@@ -149,7 +149,9 @@ def _keeps(name: str):
         res = base(_value(self), *[_value(a) if isinstance(a, StandInSize) else a for a in args])
         if res is NotImplemented or not _in_user_code():
             return res
-        if isinstance(res, int) and affine(res) is not None:
+        # S * S is not affine (k * S + b), though its stand-in value 7919 * 7919 looks it
+        squared = name in ("__mul__", "__rmul__") and isinstance(args[0], StandInSize)
+        if isinstance(res, int) and affine(res) is not None and not squared:
             return StandInSize(res)
         raise _refuse(f"'{name.strip('_')}'", _value(self))
     method.__name__ = name
@@ -168,13 +170,13 @@ def _refuses(name: str):
     return method
 
 
-for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__pos__", "__abs__",
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__pos__",
               "__trunc__", "__floor__", "__ceil__", "__round__"):
     setattr(StandInSize, _name, _keeps(_name))
 for _name in ("__floordiv__", "__rfloordiv__", "__truediv__", "__rtruediv__", "__mod__", "__rmod__",
               "__divmod__", "__rdivmod__", "__pow__", "__rpow__", "__neg__", "__lshift__", "__rlshift__",
               "__rshift__", "__rrshift__", "__and__", "__rand__", "__or__", "__ror__", "__xor__", "__rxor__",
-              "__invert__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__", "__bool__",
+              "__invert__", "__abs__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__", "__bool__",
               "__int__", "__index__", "__float__"):
     setattr(StandInSize, _name, _refuses(_name))
 

@@ -471,6 +471,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
     if nd == 0:
         raise IndexError("unbind(): Dimension specified as 0 but tensor has no dimensions")
     d = canon_dim(dim, nd, "unbind")
+    if input._symbolic:
+        _dispatch.static.refuse_size_split(input, d, "unbind")   # as many pieces as rows
     full = tuple((0, s, 1) for s in input._data.shape[:d])
     return tuple(apply(_BASIC_INDEX, (input,), {"index": full + (i,)}) for i in range(input._data.shape[d]))
 
