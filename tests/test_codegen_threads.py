@@ -142,42 +142,6 @@ def test_chunk_bounds():
     assert odd[0][0] == 0 and odd[-1][1] == 100003 and odd[0][1] % 64 == 0 and odd[0][1] == odd[1][0]
 
 
-def test_large_kernels_get_several_ranges_per_thread():
-    n = threads.SHARED_MIN_ELEMENTS
-    pieces = chunk_bounds(n, n, 2)
-    assert len(pieces) == 2 * threads.PIECES_PER_THREAD
-    assert pieces[0][0] == 0 and pieces[-1][1] == n
-    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
-    assert len(chunk_bounds(n - 1, n - 1, 2)) == 2          # below the size: one range per thread
-
-
-@pytest.mark.parametrize("nthreads", [2, 3])
-def test_run_chunks_runs_every_range_once_on_at_most_that_many_threads(nthreads):
-    import threading
-    bounds = [(i * 10, i * 10 + 10) for i in range(9)]
-    seen, names = [], set()
-    lock = threading.Lock()
-
-    def fn(table, lo, hi):
-        with lock:
-            seen.append((lo, hi))
-            names.add(threading.current_thread().name)
-
-    threads.run_chunks(fn, 0, bounds, nthreads)
-    assert sorted(seen) == bounds
-    assert 1 <= len(names) <= nthreads
-
-
-def test_large_kernel_over_shared_ranges_matches_one_thread(monkeypatch):
-    n = threads.SHARED_MIN_ELEMENTS + 999
-    x = np.random.default_rng(3).standard_normal(n).astype(np.float32)
-    fn = lambda t: t * 3.0 - gc.abs(t)
-    multi = _compile(fn, [((n,), np.float32)], monkeypatch, 2)
-    assert [k.threads for k in _threaded(multi)] == [2]      # the threads, not the ranges
-    single = _compile(fn, [((n,), np.float32)], monkeypatch, 1)
-    np.testing.assert_array_equal(_run(multi, [x])[0], _run(single, [x])[0])
-
-
 def test_bad_thread_count(monkeypatch):
     monkeypatch.setenv("GRAPHC_THREADS", "two")
     with pytest.raises(ValueError, match="GRAPHC_THREADS"):

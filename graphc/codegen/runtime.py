@@ -259,7 +259,7 @@ class PlanRuntime:
             if kind == "native":
                 obj(st.table_addr)
             elif kind == "threaded":
-                run_chunks(obj[0], st.table_addr, obj[1], self._threads)
+                run_chunks(obj[0], st.table_addr, obj[1])
             else:
                 self._run_numpy(obj, env, table, st)
         return self._owned_outputs(st, env, feed_arrays)

@@ -21,12 +21,6 @@ __all__ = ["PARALLEL_MIN_ELEMENTS", "thread_count", "chunk_bounds", "run_chunks"
 # costs about 25 us, so two threads first pay off near 2**17 elements (a float32 tanh chain,
 # measured on idle cores) and clearly from 2**18
 PARALLEL_MIN_ELEMENTS = 1 << 18
-# kernels over at least this many elements are cut into PIECES_PER_THREAD ranges per thread, which
-# the threads claim one at a time: a thread whose vCPU runs slower (busy, or its time stolen by the
-# host) takes fewer pieces instead of holding up the others.  Measured on W1 (2**24 float32, two
-# vCPUs): the thread on the calling vCPU was 10% slower than the worker with one range each.
-SHARED_MIN_ELEMENTS = 1 << 22
-PIECES_PER_THREAD = 4
 _ALIGN = 64            # range starts are multiples of this when rows are plentiful (cache lines)
 
 _pool: ThreadPoolExecutor | None = None
@@ -49,7 +43,7 @@ def chunk_bounds(extent: int, elements: int, threads: int) -> list:
     elements: one range (no threading) when the kernel is small, else up to ``threads`` ranges."""
     if threads < 2 or extent < 2 or elements < PARALLEL_MIN_ELEMENTS:
         return [(0, extent)]
-    n = min(threads * (PIECES_PER_THREAD if elements >= SHARED_MIN_ELEMENTS else 1), extent)
+    n = min(threads, extent)
     align = _ALIGN if extent >= _ALIGN * n * 8 else 1
     cuts = [0] + [(extent * i // n) // align * align for i in range(1, n)] + [extent]
     return [(lo, hi) for lo, hi in zip(cuts, cuts[1:]) if hi > lo]
@@ -65,23 +59,16 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
-def run_chunks(fn, table_addr: int, bounds: list, threads: int) -> None:
-    """Call ``fn(table_addr, start, stop)`` for every range on up to ``threads`` threads, this one
-    included (ctypes drops the GIL, so they run in parallel), and wait for all of them.  With more
-    ranges than threads each thread claims the next unclaimed range until none is left."""
+def run_chunks(fn, table_addr: int, bounds: list) -> None:
+    """Call ``fn(table_addr, start, stop)`` for every range, the first on this thread, the others on
+    the pool (ctypes drops the GIL, so they run in parallel), and wait for all of them."""
     if len(bounds) == 1:
         fn(table_addr, *bounds[0])
         return
-    pending = iter(bounds)
-
-    def claim():
-        for lo, hi in pending:   # next() on a list iterator is atomic under the GIL
-            fn(table_addr, lo, hi)
-
     pool = _executor()
-    futures = [pool.submit(claim) for _ in range(min(threads, len(bounds)) - 1)]
+    futures = [pool.submit(fn, table_addr, lo, hi) for lo, hi in bounds[1:]]
     try:
-        claim()
+        fn(table_addr, *bounds[0])
     finally:
         for f in futures:
             f.result()
