@@ -128,3 +128,24 @@ def test_in_place_on_a_non_leaf_argument_that_requires_grad(backend, body):
     if body == "view":
         want[0] = 2
     np.testing.assert_array_equal(leaf.grad.numpy(), want)
+
+
+def test_contiguous_of_a_contiguous_argument_is_the_argument(backend):
+    def clamp_through(t):
+        v = t.contiguous()
+        v.clamp_(min=0.5)
+        return v * 1
+
+    f = gc.compile(clamp_through, backend=backend)
+    x = _x()
+    g = gc.compile(lambda t: t.contiguous(), backend=backend)
+    assert g(x) is x
+    base = np.array([[0.0, 1.0], [-1.0, 2.0]], np.float32)
+    x = gc.tensor(base.copy())
+    f(x)                                       # v is x: x is clamped, as eagerly
+    np.testing.assert_array_equal(x.numpy(), np.maximum(base, 0.5))
+    xt = gc.tensor(base.copy()).t()            # not contiguous: v is a copy, xt stays
+    out = f(xt)
+    np.testing.assert_array_equal(xt.numpy(), base.T)
+    np.testing.assert_array_equal(out.numpy(), np.maximum(base.T, 0.5))
+    assert len(f.traces) == 2                  # contiguity is part of the signature

@@ -213,6 +213,8 @@ def arg_entries(label: str, x: Any, dynamic: bool) -> list:
             shape = (None,) + shape[1:]
         out = [(f"{label} shape", shape), (f"{label} dtype", x._dtype.name),
                (f"{label} requires_grad", x._requires_grad)]
+        if not x._data.flags.c_contiguous:   # x.contiguous() is x itself only for a contiguous x
+            out.append((f"{label} contiguous", False))
         if x._requires_grad:
             out.append((f"{label} grad", "None" if x._grad is None else "set"))
         return out

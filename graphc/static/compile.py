@@ -270,7 +270,8 @@ def _disabled() -> bool:
 
 
 def _fast_key(args: tuple) -> tuple | None:
-    """The arguments' (shape, dtype, requires_grad, grad is None) when all are plain eager tensors, else None.
+    """The arguments' (shape, dtype, requires_grad, grad is None, contiguous) when all are plain eager
+    tensors, else None.
 
     Finer than :func:`capture.signature`'s entries for them (it also tells ``.grad`` apart when
     requires_grad is False, and keeps the leading dim under dynamic=True), so equal fast keys mean
@@ -279,7 +280,7 @@ def _fast_key(args: tuple) -> tuple | None:
     for a in args:
         if type(a) is not Tensor:
             return None
-        key.append((a._data.shape, a._dtype, a._requires_grad, a._grad is None))
+        key.append((a._data.shape, a._dtype, a._requires_grad, a._grad is None, a._data.flags.c_contiguous))
     return tuple(key)
 
 

@@ -192,6 +192,12 @@ def alias(target):
     return graph_of(()).stage_input(target).detach_alias(target)
 
 
+def contiguous_argument(t) -> bool:
+    """Whether ``t`` stands for a C-contiguous argument of the function gc.compile traces (so
+    ``t.contiguous()`` is ``t`` itself, as eagerly; contiguity is part of the cache key)."""
+    return isinstance(t, SymbolicTensor) and id(t) in getattr(t._graph, "_contiguous_args", ())
+
+
 def symbolic_dim(t, dim: int) -> bool:
     """Whether dim ``dim`` of ``t`` is a symbolic size (the batch dim under dynamic=True)."""
     return isinstance(t, SymbolicTensor) and t._spec.shape[dim] is None

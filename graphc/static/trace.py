@@ -66,6 +66,7 @@ class TracingGraph(Graph):
         self._hidden: dict = {}      # id(eager tensor) -> (tensor, real data) while its data is hidden
         self._born: dict = {}        # id(eager tensor) -> tensor: made while tracing (gc.zeros(...) ...)
         self._nonleaf_args: set = set()  # ids of argument tensors that require grad and have history
+        self._contiguous_args: set = set()  # ids of argument tensors that are C-contiguous (key: capture)
 
     # ------------------------------------------------------------------ eager tensors as leaves
     def _param_name(self, t: Tensor, prefix: str = "p") -> str:
@@ -313,6 +314,8 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
         s._arg_node = s._value.node
         if x._requires_grad and x.grad_fn is not None:
             g._nonleaf_args.add(id(s))
+        if x._data.flags.c_contiguous:
+            g._contiguous_args.add(id(s))
         feeds.append((i, s._value.node, "data"))
         if x._requires_grad and x._grad is not None:
             gs = g.placeholder(f"{name}.grad", shape, x._dtype)

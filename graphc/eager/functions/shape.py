@@ -184,7 +184,7 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
 
 def contiguous(input: Tensor, memory_format=None) -> Tensor:
     """This tensor when its memory is C-contiguous, else a contiguous copy (still on the tape)."""
-    if input._data.flags.c_contiguous:
+    if input._data.flags.c_contiguous or input._symbolic and _dispatch.static.contiguous_argument(input):
         return input
     return apply(_CLONE, (input,), {})
 
