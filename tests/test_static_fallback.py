@@ -162,3 +162,40 @@ def test_splitting_other_dims_or_by_sizes_stays_dynamic(backend):
             x = _rand(n, 4, seed=n)
             assert_matches(cf(x), fn(x).numpy())
         assert cf.dynamic and len(cf.retraces) == 1
+
+
+@pytest.mark.parametrize("backend", ["interp", "llvm"])
+def test_python_state_changed_inside_the_function_runs_eagerly(backend):
+    # scheduler.step() (or an lr set) changes Python state once per call eagerly; a cached graph
+    # would run it only while tracing, so such a function runs eagerly (with the state restored
+    # after the trace, so it is not stepped twice)
+    def run(compiled):
+        m = gc.nn.Linear(3, 1)
+        with gc.no_grad():
+            m.weight.copy_(gc.tensor([[0.1, -0.2, 0.3]]))
+            m.bias.zero_()
+        opt = gc.optim.SGD(m.parameters(), lr=0.1)
+        sch = gc.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = gc.nn.functional.mse_loss(m(x), y)
+            loss.backward()
+            opt.step()
+            sch.step()
+            return loss
+
+        if compiled:
+            step = gc.compile(step, backend=backend)
+        x, y = gc.ones(2, 3), gc.zeros(2, 1)
+        seen = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", GraphBreakWarning)
+            for _ in range(5):
+                seen.append((float(step(x, y)), sch.last_epoch, opt.param_groups[0]["lr"]))
+        return seen, m.weight.detach().numpy()
+
+    (got, w_got), (want, w_want) = run(True), run(False)
+    assert [g[1:] for g in got] == [w[1:] for w in want] == [(1, 0.1), (2, 0.05), (3, 0.05), (4, 0.025), (5, 0.025)]
+    np.testing.assert_allclose([g[0] for g in got], [w[0] for w in want], rtol=1e-6)
+    np.testing.assert_allclose(w_got, w_want, rtol=1e-6)

@@ -32,11 +32,50 @@ def is_optimizer(obj: Any) -> bool:
     return hasattr(obj, "param_groups") and hasattr(obj, "state") and hasattr(obj, "zero_grad")
 
 
+def is_scheduler(obj: Any) -> bool:
+    return hasattr(obj, "optimizer") and hasattr(obj, "last_epoch") and hasattr(obj, "step")
+
+
 _NUMBERS = (int, float, complex, np.number, np.bool_)
+_PLAIN = (int, float, complex, bool, str, type(None), np.number, np.bool_)
 
 
 def _interesting(obj: Any) -> bool:
-    return isinstance(obj, Tensor) or is_module(obj) or is_optimizer(obj)
+    return isinstance(obj, Tensor) or is_module(obj) or is_optimizer(obj) or is_scheduler(obj)
+
+
+def python_state(captures: list) -> list:
+    """The plain Python values a trace cannot repeat at each call, to compare before and after it:
+    the optimizers' hyperparameters (``lr``...) and the number/str attributes of other captured
+    objects (a scheduler's ``last_epoch``).  ``[(obj, kind, key, value)]``; see :func:`restore`."""
+    out = []
+    for _, obj in captures:
+        if is_optimizer(obj):
+            for gi, group in enumerate(obj.param_groups):
+                out.extend((group, "item", k, v) for k, v in group.items() if isinstance(v, _PLAIN))
+        elif not (isinstance(obj, Tensor) or is_module(obj) or isinstance(obj, _NUMBERS)):
+            attrs = getattr(obj, "__dict__", None)
+            if attrs:
+                out.extend((obj, "attr", k, v) for k, v in attrs.items() if isinstance(v, _PLAIN))
+    return out
+
+
+def state_changed(before: list) -> str | None:
+    """The first value of ``before`` (from :func:`python_state`) that differs now, described, or None."""
+    for obj, kind, key, value in before:
+        now = obj.get(key) if kind == "item" else getattr(obj, key, None)
+        if type(now) is not type(value) or now != value and not (now != now and value != value):
+            return f"{type(obj).__name__ if kind == 'attr' else 'param group'} {key!r}: {value!r} -> {now!r}"
+    return None
+
+
+def restore(before: list) -> None:
+    """Put back the values :func:`python_state` recorded (a trace that failed or must not count)."""
+    for obj, kind, key, value in before:
+        if kind == "item":
+            obj[key] = value
+        else:
+            setattr(obj, key, value)
 
 
 def _code_names(code: types.CodeType) -> set:

@@ -37,7 +37,7 @@ from ..eager.grad_mode import GRAD
 from ..eager.tensor import Tensor
 from . import tree
 from .builder import Graph
-from .capture import is_module, is_optimizer
+from .capture import is_module, is_optimizer, python_state, restore, state_changed
 from .compiled_grad import BackwardPlan, plan_backward
 from .errors import TracingError, user_location
 from .executable import Executable, as_feed_array
@@ -327,9 +327,16 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
         sym_leaves.append(s)
     sym_args, sym_kwargs = tree.unflatten(treedef, sym_leaves)
     t0 = time.perf_counter()
+    py_state = python_state(captures)
     try:
         with _staging_everything(g):
             result = fn(*sym_args, **sym_kwargs)
+            changed = state_changed(py_state)
+            if changed:
+                # Python state (a scheduler's step, an lr set in the function) changes once per
+                # call eagerly; a graph would run it only while tracing: this call runs eagerly
+                raise TracingError(f"the function changes Python state a graph cannot repeat at each "
+                                   f"call ({changed})")
             out_leaves, out_td = tree.flatten(result)
             staged = [g.stage_input(x) for x in out_leaves if isinstance(x, Tensor)]
             values = [x._value for x in staged]
@@ -340,6 +347,7 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
     except BaseException:
         for container, key, _ in _leaked(captures):
             del container[key]  # symbolic tensors must not outlive a failed trace
+        restore(py_state)       # the eager run that follows must find the state as it was
         raise
     finally:
         g.restore()
