@@ -688,3 +688,14 @@ def test_regression_with_sgd_momentum():
     assert loss.item() < 1e-4
     np.testing.assert_allclose(np_of(model.weight), np_of(w_true).T, atol=1e-2)
     np.testing.assert_allclose(np_of(model.bias), [0.3], atol=1e-2)
+
+
+@pytest.mark.parametrize("weight", [None, [1.0, 2.0, 0.5]])
+def test_cross_entropy_with_every_target_ignored_has_a_zero_gradient(weight):
+    # the mean divides by a total weight of 0: the loss is nan and, as in torch, the gradient 0
+    x = gc.tensor([[0.1, 0.2, -0.3], [0.5, -0.1, 0.0]], requires_grad=True)
+    w = None if weight is None else gc.tensor(weight)
+    loss = nn.functional.cross_entropy(x, gc.tensor([0, 0]), weight=w, ignore_index=0, label_smoothing=0.1)
+    loss.backward()
+    assert np.isnan(loss.item())
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3), np.float32))

@@ -596,7 +596,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         return nll
     # the smoothing term: -sum_c weight_c logp_c per element, zero where the target is ignored
     lp = logp if weight is None else logp * _class_view(weight, logp.ndim, class_dim)
-    smooth = lp.sum(class_dim) * -valid.to(logp.dtype)
+    # masked with where, not a product: when every target is ignored the mean divides by 0 and the
+    # ignored entries' gradient must stay 0 (torch's masked_fill), not inf * 0 = nan
+    smooth = _pw.where(valid, -lp.sum(class_dim), 0.0)
     if reduction == "sum":
         smooth = smooth.sum()
     elif reduction == "mean":
