@@ -199,3 +199,33 @@ def test_python_state_changed_inside_the_function_runs_eagerly(backend):
     assert [g[1:] for g in got] == [w[1:] for w in want] == [(1, 0.1), (2, 0.05), (3, 0.05), (4, 0.025), (5, 0.025)]
     np.testing.assert_allclose([g[0] for g in got], [w[0] for w in want], rtol=1e-6)
     np.testing.assert_allclose(w_got, w_want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["interp", "llvm"])
+def test_a_break_after_an_adam_step_leaves_the_optimizer_state_as_eager_would(backend):
+    # the failed trace had filled opt.state with a 'step' and no moments: every eager call then
+    # raised KeyError('exp_avg')
+    def run(compiled):
+        gc.manual_seed(0)
+        m = gc.nn.Linear(3, 1)
+        opt = gc.optim.Adam(m.parameters(), lr=0.01)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = gc.nn.functional.mse_loss(m(x), y)
+            loss.backward()
+            opt.step()
+            return loss.item()                 # a graph break after the step
+
+        if compiled:
+            step = gc.compile(step, backend=backend)
+        x, y = gc.ones(4, 3), gc.zeros(4, 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", GraphBreakWarning)
+            losses = [step(x, y) for _ in range(3)]
+        return losses, sorted(opt.state[m.weight]), m.weight.detach().numpy()
+
+    (l1, k1, w1), (l2, k2, w2) = run(True), run(False)
+    assert k1 == k2 == ["exp_avg", "exp_avg_sq", "step"]
+    np.testing.assert_allclose(l1, l2, rtol=1e-6)
+    np.testing.assert_allclose(w1, w2, rtol=1e-6)

@@ -69,6 +69,27 @@ def state_changed(before: list) -> str | None:
     return None
 
 
+def optimizer_states(captures: list) -> list:
+    """The captured optimizers' per-parameter state as it is now, for :func:`restore_optimizer_states`
+    after a failed trace (a traced ``step()`` fills it with graph values, and the eager run that
+    follows must find it as it was)."""
+    out = []
+    for _, obj in captures:
+        if is_optimizer(obj) and hasattr(obj.state, "items"):
+            out.append((obj.state, {p: (d, dict(d)) for p, d in obj.state.items() if isinstance(d, dict)}))
+    return out
+
+
+def restore_optimizer_states(saved: list) -> None:
+    for state, entries in saved:
+        for p in [p for p in state if p not in entries]:
+            del state[p]
+        for p, (d, items) in entries.items():
+            d.clear()
+            d.update(items)
+            state[p] = d
+
+
 def restore(before: list) -> None:
     """Put back the values :func:`python_state` recorded (a trace that failed or must not count)."""
     for obj, kind, key, value in before:

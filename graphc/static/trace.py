@@ -37,7 +37,8 @@ from ..eager.grad_mode import GRAD
 from ..eager.tensor import Tensor
 from . import tree
 from .builder import Graph
-from .capture import is_module, is_optimizer, python_state, restore, state_changed
+from .capture import (is_module, is_optimizer, optimizer_states, python_state, restore, restore_optimizer_states,
+                      state_changed)
 from .compiled_grad import BackwardPlan, plan_backward
 from .errors import TracingError, user_location
 from .executable import Executable, as_feed_array
@@ -327,7 +328,7 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
         sym_leaves.append(s)
     sym_args, sym_kwargs = tree.unflatten(treedef, sym_leaves)
     t0 = time.perf_counter()
-    py_state = python_state(captures)
+    py_state, opt_states = python_state(captures), optimizer_states(captures)
     try:
         with _staging_everything(g):
             result = fn(*sym_args, **sym_kwargs)
@@ -348,6 +349,7 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
         for container, key, _ in _leaked(captures):
             del container[key]  # symbolic tensors must not outlive a failed trace
         restore(py_state)       # the eager run that follows must find the state as it was
+        restore_optimizer_states(opt_states)
         raise
     finally:
         g.restore()
