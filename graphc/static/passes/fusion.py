@@ -59,8 +59,9 @@ class _Group:
 class _Partition:
     """Union-find over node ids with one _Group per root."""
 
-    def __init__(self, g: Graph):
+    def __init__(self, g: Graph, prune: bool = True):
         self.g = g
+        self.prune = prune
         self.order = g.topo_order()
         self.pos = {n: i for i, n in enumerate(self.order)}
         self.parent: dict = {}
@@ -98,6 +99,8 @@ class _Partition:
         it, even when those members do not reach each other); nodes placed before ``min_pos``
         (the sources' first member) cannot lie on such a path."""
         pos, pred, parent = self.pos, self.g.nx._pred, self.parent
+        if not self.prune:
+            min_pos = -1
         stack = [q for q in starts if pos[q] > min_pos]
         seen = set(stack)
         expanded: set = set()
@@ -141,10 +144,16 @@ def _domain(g: Graph, n: int, kind: str):
     return tuple(g.specs(n)[0].shape)
 
 
-def _partition(g: Graph) -> tuple:
+def _partition(g: Graph, prune: bool = True) -> tuple:
     """The groups (lists of node ids in topological order), ordered topologically, and the
-    contracted graph's check."""
-    part = _Partition(g)
+    contracted graph's check.
+
+    The merge checks skip nodes placed before the groups they start from (no path can go
+    back in topological order), which is exact for single nodes but not for a group whose
+    members lie on both sides of that position: a path can enter it through a late member
+    and leave through an early one.  When a grouping comes out cyclic, it is redone without
+    the shortcut (slower, exact)."""
+    part = _Partition(g, prune)
     for n in part.order:
         op = g.node(n)["op"]
         if op in STRUCTURAL:
@@ -185,8 +194,10 @@ def _partition(g: Graph) -> tuple:
                     rv = part.find(v)
                     if rv != r:
                         q.add_edge(r, rv)
-    if not nx.is_directed_acyclic_graph(q):  # pragma: no cover - the merge checks rule this out
-        raise AssertionError("fuse: the grouping made the group graph cyclic")
+    if not nx.is_directed_acyclic_graph(q):
+        if prune:
+            return _partition(g, prune=False)
+        raise AssertionError("fuse: the grouping made the group graph cyclic")  # pragma: no cover
     first = {r: part.group[r].min_pos for r in roots}
     ordered = list(nx.lexicographical_topological_sort(q, key=first.__getitem__))
     return [part.group[r].members for r in ordered]
