@@ -699,3 +699,92 @@ def test_cross_entropy_with_every_target_ignored_has_a_zero_gradient(weight):
     loss.backward()
     assert np.isnan(loss.item())
     np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3), np.float32))
+
+
+# name -> (kwargs, an independent formula on float64)
+_ACTIVATION_LAYERS = {
+    "SiLU": ({}, lambda x: x / (1 + np.exp(-x))),
+    "Mish": ({}, lambda x: x * np.tanh(np.log1p(np.exp(x)))),
+    "ELU": ({"alpha": 0.7}, lambda x: np.where(x > 0, x, 0.7 * np.expm1(x))),
+    "SELU": ({}, lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x))),
+    "CELU": ({"alpha": 1.3}, lambda x: np.maximum(x, 0) + np.minimum(0, 1.3 * np.expm1(x / 1.3))),
+    "Softplus": ({"beta": 2.0, "threshold": 3.0},
+                 lambda x: np.where(2 * x > 3, x, np.log1p(np.exp(2 * x)) / 2)),
+    "ReLU6": ({}, lambda x: np.clip(x, 0, 6)),
+    "Hardtanh": ({"min_val": -0.5, "max_val": 2.0}, lambda x: np.clip(x, -0.5, 2.0)),
+    "Hardsigmoid": ({}, lambda x: np.clip(x + 3, 0, 6) / 6),
+    "Hardswish": ({}, lambda x: x * np.clip(x + 3, 0, 6) / 6),
+    "LogSigmoid": ({}, lambda x: -np.log1p(np.exp(-x))),
+    "Softsign": ({}, lambda x: x / (1 + np.abs(x))),
+    "Tanhshrink": ({}, lambda x: x - np.tanh(x)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_ACTIVATION_LAYERS))
+def test_activation_layers_match_their_formula_and_gradient(name):
+    kwargs, ref = _ACTIVATION_LAYERS[name]
+    layer = getattr(nn, name)(**kwargs)
+    x = np.linspace(-7, 7, 29)
+    assert_matches(layer(gc.tensor(x)), ref(x), rtol=1e-10, atol=1e-12)
+    kinks = np.array([0.0, -3.0, 3.0, 1.5])     # where some of them are not differentiable
+    t = gc.tensor(x[np.abs(x[:, None] - kinks).min(1) > 1e-3], requires_grad=True)
+    if name not in ("ReLU6", "Hardtanh"):      # piecewise linear: nothing smooth to check
+        check_grad(layer, t)
+    assert repr(layer).startswith(name + "(")
+
+
+def test_clip_grad_norm_matches_the_formula_and_returns_the_norm():
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(s) for s in [(3, 4), (4,), (2, 2)]]
+    for norm_type in (2.0, 1.0, float("inf"), 3.0):
+        for max_norm in (0.5, 100.0):
+            ps = [gc.tensor(np.zeros_like(g), requires_grad=True) for g in grads]
+            for p, g in zip(ps, grads):
+                p.grad = gc.tensor(g.copy())
+            total = nn.utils.clip_grad_norm_(ps, max_norm, norm_type)
+            flat = np.concatenate([g.ravel() for g in grads])
+            want = np.abs(flat).max() if norm_type == float("inf") else (np.abs(flat) ** norm_type).sum() ** (1 / norm_type)
+            np.testing.assert_allclose(total.item(), want, rtol=1e-10)
+            coef = min(1.0, max_norm / (want + 1e-6))
+            for p, g in zip(ps, grads):
+                np.testing.assert_allclose(p.grad.numpy(), g * coef, rtol=1e-10)
+    p = gc.tensor([1.0], requires_grad=True)
+    p.grad = gc.tensor([float("nan")])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_value_clamps_in_place():
+    p = gc.tensor([0.0, 0.0, 0.0], requires_grad=True)
+    p.grad = gc.tensor([-3.0, 0.2, 5.0])
+    nn.utils.clip_grad_value_(p, 1.0)
+    np.testing.assert_array_equal(p.grad.numpy(), np.array([-1.0, 0.2, 1.0], np.float32))
+
+
+@pytest.mark.parametrize("backend", ["interp", "llvm"])
+def test_clip_grad_norm_inside_a_compiled_training_step(backend):
+    def run(compiled):
+        gc.manual_seed(0)
+        m = nn.Sequential(nn.Linear(4, 8), nn.SiLU(), nn.Linear(8, 2))
+        opt = gc.optim.SGD(m.parameters(), lr=0.5)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(m(x), y)
+            loss.backward()
+            norm = nn.utils.clip_grad_norm_(m.parameters(), 0.1)
+            opt.step()
+            return loss, norm
+
+        if compiled:
+            step = gc.compile(step, backend=backend, fullgraph=True)
+        rng = np.random.default_rng(1)
+        x = gc.tensor(rng.standard_normal((16, 4)).astype(np.float32))
+        y = gc.tensor(rng.integers(0, 2, 16))
+        seen = [tuple(float(v) for v in step(x, y)) for _ in range(4)]
+        return seen, [p.detach().numpy().copy() for p in m.parameters()]
+
+    (a, pa), (b, pb) = run(True), run(False)
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+    for u, v in zip(pa, pb):
+        np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
