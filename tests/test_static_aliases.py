@@ -149,3 +149,13 @@ def test_contiguous_of_a_contiguous_argument_is_the_argument(backend):
     np.testing.assert_array_equal(xt.numpy(), base.T)
     np.testing.assert_array_equal(out.numpy(), np.maximum(base.T, 0.5))
     assert len(f.traces) == 2                  # contiguity is part of the signature
+
+
+def test_a_returned_view_has_its_base_like_an_eager_view(backend):
+    x = _x()
+    out = gc.compile(lambda t: t[0], backend=backend)(x)
+    assert out._base is x and out._base is x[0]._base
+    y = gc.tensor(np.ones(3, np.float32), requires_grad=True)
+    with gc.no_grad():
+        o = gc.compile(lambda t: t[1:], backend=backend)(y)
+    assert o._base is y and not o.requires_grad

@@ -383,7 +383,9 @@ def _output_aliases(outs: list, arg_syms: list, born: dict, dynamic: bool) -> di
             if id(t) not in born:
                 aliases[k] = ("object", t, (), False)
         elif t._base is not None and not dynamic and all(op.num_outputs == 1 for op, _ in t._view_chain):
-            base, detach = t._base, not t._requires_grad
+            base = t._base
+            # cut from the tape while its base is on it (detach(), .data): detached again
+            detach = GRAD.enabled and base._requires_grad and not t._requires_grad
             if id(base) in args:
                 aliases[k] = ("arg", args[id(base)], t._view_chain, detach)
             elif not isinstance(base, SymbolicTensor) and id(base) not in born:
