@@ -49,7 +49,6 @@ import numpy as np
 from .. import dtypes as _dt
 from ..ir.graph import STRUCTURAL, Graph, Value
 from ..ops.promotion import compute_dtype, spec_operands
-from ..ops.movement import normalized_index
 from ..ops.registry import REGISTRY
 from .blas import GemmCall, plan_gemm, split_rows
 from .describe import (BufferRef, InlineConst, Instr, KernelDesc, Operand, broadcast_strides, contiguous_strides,
@@ -254,10 +253,7 @@ class NativePlan(PlanRuntime):
             new = tuple(strides[d] for d in attrs["dims"])
         elif op == "basic_index":   # ints select, (start, stop, step>0) slice, None adds a dim
             new, d = [], 0
-            # a dynamic plan's bounds are Syms (its min_size keeps them in range); a plan for one
-            # size clips them to it as the kernel does (x[-2:] specialized to one row: start 0)
-            index = attrs["index"] if self.dynamic else normalized_index(attrs["index"], in_shape)
-            for e in index:
+            for e in attrs["index"]:   # in range: a graph specialized to a size normalized them
                 if e is None:
                     new.append(0)
                     continue
@@ -504,7 +500,7 @@ class NativePlan(PlanRuntime):
                     flush()
                     name = f"graphc_chunks{len(self._module.segments)}"
                     self._module.add_chunk_driver(name, obj, slots, self._size_slot)
-                    obj.threads = min(ranges, threads)
+                    obj.threads = ranges
                     run_steps.append(("threaded", (name, split)))
                 else:
                     calls.append((obj, slots))

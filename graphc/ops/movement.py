@@ -131,12 +131,19 @@ def _as_numpy_index(index):
 
 def _basic_index(x, index):
     # the trailing Ellipsis keeps an all-int index a 0-d view instead of a numpy scalar copy
-    return x[_as_numpy_index(normalized_index(index, x.shape)) + (Ellipsis,)]
+    return x[_as_numpy_index(index) + (Ellipsis,)]
+
+
+def _basic_index_at_size(attrs: dict, shapes: list) -> dict:
+    """``attrs`` after a symbolic size was substituted into them (see ``extra["attrs_at_size"]``)."""
+    return {**attrs, "index": normalized_index(attrs["index"], shapes[0])}
 
 
 def _basic_index_infer(s, index):
     out = []
     d = 0
+    # checked against the shape: a plan for one size (x[2] traced at the stand-in size, specialized
+    # to two rows) must refuse, not read past the input
     for e in normalized_index(index, s.shape):
         if e is None:
             out.append(1)
@@ -157,7 +164,9 @@ def scatter_into_zeros(x, g, op, attrs):
 BASIC_INDEX = register(
     "basic_index", "movement", kernel=_basic_index, infer=_basic_index_infer,
     grad=lambda ctx, g: (scatter_into_zeros(ctx.inputs[0], g, BASIC_INDEX, ctx.attrs),),
-    saves="none", is_view=True, extra={"backward_name": "SliceBackward0"},
+    saves="none", is_view=True,
+    # attributes recorded at the stand-in size and then given a smaller one are normalized again
+    extra={"backward_name": "SliceBackward0", "attrs_at_size": _basic_index_at_size},
 )
 
 

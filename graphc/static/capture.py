@@ -46,14 +46,14 @@ def _interesting(obj: Any) -> bool:
 
 def python_state(captures: list) -> list:
     """The plain Python values a trace cannot repeat at each call, to compare before and after it:
-    the optimizers' hyperparameters (``lr``...) and the number/str attributes of other captured
-    objects (a scheduler's ``last_epoch``).  ``[(obj, kind, key, value)]``; see :func:`restore`."""
+    the optimizers' hyperparameters (``lr``...) and the number/str attributes of captured
+    schedulers (``last_epoch``).  ``[(obj, kind, key, value)]``; see :func:`restore`."""
     out = []
     for _, obj in captures:
         if is_optimizer(obj):
             for gi, group in enumerate(obj.param_groups):
                 out.extend((group, "item", k, v) for k, v in group.items() if isinstance(v, _PLAIN))
-        elif not (isinstance(obj, Tensor) or is_module(obj) or isinstance(obj, _NUMBERS)):
+        elif is_scheduler(obj):
             attrs = getattr(obj, "__dict__", None)
             if attrs:
                 out.extend((obj, "attr", k, v) for k, v in attrs.items() if isinstance(v, _PLAIN))

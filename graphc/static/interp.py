@@ -124,8 +124,13 @@ class Plan:
             cast = st.cast
             if cast is not None:
                 arrays = [a if a.dtype == cast else a.astype(cast) for a in arrays]
-            attrs = st.attrs if not st.sym or size is None else substitute(st.attrs, st.sym, size)
+            attrs = st.attrs
             try:
+                if st.sym and size is not None:
+                    attrs = substitute(attrs, st.sym, size)
+                    at_size = st.op.extra.get("attrs_at_size")   # bounds past the size (x[-2:] at S=1)
+                    if at_size is not None:
+                        attrs = at_size(attrs, [a.shape for a in arrays])
                 out = st.op.kernel(*arrays, **attrs) if not st.control else st.op.kernel(*arrays, size=size, **attrs)
             except _KERNEL_ERRORS as e:
                 raise self._error(st, arrays, attrs, e) from None

@@ -39,11 +39,13 @@ def specialize(g: Graph, shapes: dict, size: int | None) -> Graph:
                 raise RuntimeError(f"cannot specialize %{n} ({op}) to concrete shapes: it has no shape rule")
             continue
         attrs = data["attrs"]
+        ins = [h.input_spec(v) for v in h.inputs_of(n)]
         if size is not None:
             sym = find_symbolic(attrs)
             if sym:
-                attrs = data["attrs"] = substitute(attrs, sym, size)
-        ins = [h.input_spec(v) for v in h.inputs_of(n)]
+                attrs = substitute(attrs, sym, size)
+                at_size = opdef.extra.get("attrs_at_size")   # bounds past the new size (x[-2:] at S=1)
+                attrs = data["attrs"] = at_size(attrs, [s.shape for s in ins]) if at_size else attrs
         data["specs"] = normalize_specs(opdef.infer(*ins, **attrs))
     return h
 
