@@ -23,7 +23,8 @@ precision they are evaluated in):
   from the bits of x/ln2 + 1.5*2^mant, which rounds x/ln2 to an integer with
   no rint and no float->int conversion.  2^k is applied as two factors so
   results that underflow into subnormals are rounded once, or as one where the
-  caller's range keeps the result normal (tanh, erf).  Inputs are clamped
+  caller's range keeps the result normal (tanh, erf); where only the upper end
+  is known to be small (sigmoid's exp(-|x|)), as 2^(k+s) and a constant 2^-s.  Inputs are clamped
   first, so overflow to inf and underflow to 0 happen in the final multiply;
   the clamps pass NaN through, and NaN stays NaN to the end without a select.
   These loops are bound by the vector FMA/multiply ports (two on x86), so
@@ -407,19 +408,28 @@ def _exp_steps(o: _Ops, x):
     return (yield from _exp_clamped_steps(o, x, lo, hi))
 
 
-def _exp_clamped_steps(o: _Ops, x, lo: float | None, hi: float | None, x_min: float | None = None):
+def _exp_clamped_steps(o: _Ops, x, lo: float | None, hi: float | None, x_min: float | None = None,
+                       x_max: float | None = None):
     """exp(x) for callers that know x's range: x is clamped to [lo, hi], a side given as
     None is not clamped (the caller guarantees x stays inside _EXP_RANGE there).  When
     the smallest possible x (``x_min``, default lo) keeps exp(x) normal, the result is
-    scaled by one power of two instead of two.  Steps (see :func:`steps`): the range
-    reduction, then the polynomial and the scaling."""
+    scaled by one power of two; when it does not, a known largest x (``x_max``, default
+    hi) small enough lets the scaling still be one normal power of two followed by a
+    constant one.  Steps (see :func:`steps`): the range reduction, then the polynomial
+    and the scaling."""
     r, kb = yield _exp_split(o, x, lo, hi)
     k, em = _exp_poly(o, r, kb, "exp_p")
     x_min = lo if x_min is None else x_min
+    x_max = hi if x_max is None else x_max
     if x_min is not None and x_min > -(o.bias - 2) * _LN2:
         s = o.pow2(k)
         return o.fma(em, s, s)
-    # s1 * (1 + em) rounds once and stays normal; times s2 rounds again only into subnormals
+    # (1 + em) 2^k rounds once while normal, and again only on the way into subnormals
+    if x_min is not None and x_max is not None:
+        shift = (1 - o.bias) - math.floor(x_min / _LN2 - 0.5)  # 2^(k + shift) is normal
+    if x_min is not None and x_max is not None and x_max / _LN2 + 1 + shift < o.bias:
+        s1 = o.pow2(o.b.add(k, o.ic(shift)))
+        return o.mul(o.fma(em, s1, s1), o.c(2.0 ** -shift))
     k1 = o.b.ashr(k, o.ic(1))
     s1, s2 = o.pow2(k1), o.pow2(o.b.sub(k, k1))
     return o.mul(o.fma(em, s1, s1), s2)
@@ -522,7 +532,8 @@ def _tanh_steps(o: _Ops, x):
 
 def _sigmoid_steps(o: _Ops, x):
     # exp(-|x|) <= 1: only the lower clamp; a NaN x stays NaN through it and the division
-    e, (x,) = yield from _carrying(_exp_clamped_steps(o, o.neg(o.fabs(x)), _EXP_RANGE[o.width][0], None), x)
+    e, (x,) = yield from _carrying(
+        _exp_clamped_steps(o, o.neg(o.fabs(x)), _EXP_RANGE[o.width][0], None, x_max=0.0), x)
     x, e = yield (x, e)
     num = o.select(o.lt(x, o.c(0.0)), e, o.c(1.0))
     # num / (1 + e) with 1 + e kept exactly as d + d_lo, so the only roundings
