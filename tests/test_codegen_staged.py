@@ -146,6 +146,16 @@ def test_stage_buffers_are_cache_line_aligned_and_not_4k_apart():
         assert all((k * nbytes) % 4096 for k in range(1, len(allocas))), (count, ty)
 
 
+def test_the_second_stage_prefetches_each_streamed_input_once_per_line():
+    # inputs read element by element along the row are prefetched; a broadcast one is not
+    exe = _compile(lambda a, b, c: gc.sigmoid(a * b + c) * gc.tanh(a),
+                   [((4, 4 * BLOCK), F32), ((4, 4 * BLOCK), F32), ((4, 1), F32)])
+    calls = [line for line in exe.llvm_ir().splitlines() if "call void @llvm.prefetch" in line]
+    assert len(calls) == 2, calls
+    exe64 = _compile(_w1, [((4 * BLOCK,), F64)] * 3)  # a chunk of 8 float64 is one line
+    assert exe64.llvm_ir().count("call void @llvm.prefetch") == 3
+
+
 # ------------------------------------------------------------------- the schedule itself
 def _desc(instrs, outputs=((-1, F32),)):
     ops = [Operand(_dt.float32, 0, (1,)) for _ in range(3)]

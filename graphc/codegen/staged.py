@@ -43,6 +43,23 @@ BLOCK_BYTES = 1024
 MIN_ROW = 64
 # space after each stage buffer, so that buffers of BLOCK_BYTES do not lie 4 KiB apart
 _PAD_BYTES = 64
+# The hardware prefetchers follow demand loads, and the stage loops after the first load
+# nothing from memory, so the next block's inputs arrived late: from memory, W1 took about
+# its compute time plus its streaming time.  The second stage loop (index 1) therefore
+# prefetches the streamed inputs' lines two blocks ahead, one line per input per chunk.
+PREFETCH_STAGE = 1
+PREFETCH_BLOCKS = 2
+PREFETCH_LOCALITY = 3   # llvm.prefetch locality 3: into L1 (prefetcht0 on x86)
+_I32 = ir.IntType(32)
+
+
+def _prefetch(module: ir.Module) -> ir.Function:
+    """The ``llvm.prefetch.p0`` declaration of ``module``."""
+    name = "llvm.prefetch.p0"
+    if name in module.globals:
+        return module.globals[name]
+    ptr = ir.IntType(8).as_pointer()
+    return ir.Function(module, ir.FunctionType(ir.VoidType(), [ptr, _I32, _I32, _I32]), name)
 
 
 def _size(ty: ir.Type) -> int:
@@ -154,11 +171,42 @@ class _BlockStages:
         stage_blocks = []
         for s in range(n_stages):
             first_block = len(fn.blocks)
-            j, _, _ = self.loops.open(f"{self.tag}.s{s}")
-            self._stage(s, self.b.add(start, j, flags=("nuw", "nsw")), j)
-            self.loops.close(j, ir.Constant(_I64, self.block), f"{self.tag}.s{s}")
+            if s == PREFETCH_STAGE and self._streamed():
+                self._prefetching_stage(s, start)
+            else:
+                j, _, _ = self.loops.open(f"{self.tag}.s{s}")
+                self._stage(s, self.b.add(start, j, flags=("nuw", "nsw")), j)
+                self.loops.close(j, ir.Constant(_I64, self.block), f"{self.tag}.s{s}")
             stage_blocks.append(fn.blocks[first_block:-1])      # the last one is the loop's exit
         _check_stage_uses(stage_blocks)
+
+    # -- prefetching ---------------------------------------------------------------------
+    def _streamed(self) -> list:
+        """The inputs read along the row element by element: [(k, itemsize)]."""
+        return [(k, o.dtype.itemsize) for k, o in enumerate(self.desc.inputs) if self.strides[k] == 1]
+
+    def _prefetching_stage(self, s: int, start: ir.Value) -> None:
+        """Stage s as a loop over cache-line chunks of the block, each chunk prefetching the
+        streamed inputs' lines PREFETCH_BLOCKS blocks ahead, then running its elements as an
+        inner loop (of constant trip count: LLVM vectorizes and unrolls it whole)."""
+        b, line = self.b, nt.ALIGN
+        chunk = max(1, line // max(size for _, size in self._streamed()))
+        ahead = PREFETCH_BLOCKS * self.block
+        c, _, _ = self.loops.open(f"{self.tag}.s{s}c")
+        first = b.mul(c, ir.Constant(_I64, chunk), flags=("nuw", "nsw"))
+        at = b.add(b.add(start, first, flags=("nuw", "nsw")), ir.Constant(_I64, ahead))
+        for k, size in self._streamed():
+            for off in range(0, chunk * size, line):
+                # no inbounds: the address may lie past the input, which a prefetch may do
+                p = b.gep(self.in_ptrs[k], [b.add(self.index[k], at)])
+                p = b.gep(b.bitcast(p, ir.IntType(8).as_pointer()), [ir.Constant(_I64, off)])
+                b.call(_prefetch(b.module), [p, ir.Constant(_I32, 0), ir.Constant(_I32, PREFETCH_LOCALITY),
+                                             ir.Constant(_I32, 1)])
+        i, _, _ = self.loops.open(f"{self.tag}.s{s}")
+        j = b.add(first, i, flags=("nuw", "nsw"))
+        self._stage(s, b.add(start, j, flags=("nuw", "nsw")), j)
+        self.loops.close(i, ir.Constant(_I64, chunk), f"{self.tag}.s{s}")
+        self.loops.close(c, ir.Constant(_I64, self.block // chunk), f"{self.tag}.s{s}c")
 
     # -- one stage's loop body -------------------------------------------------------
     def _stage(self, s: int, pos: ir.Value, j: ir.Value) -> None:
