@@ -563,6 +563,29 @@ def test_grad_fn_names():
     assert gc.where(x > 1, x, 0.0).grad_fn.name() == "WhereBackward0"
 
 
+@pytest.mark.parametrize("expr, name", [
+    ("x.mean()", "MeanBackward0"), ("x.mean(0)", "MeanBackward1"), ("x.sum(0)", "SumBackward1"),
+    ("x.max()", "MaxBackward1"), ("x.min()", "MinBackward1"), ("x.var()", "VarBackward0"),
+    ("x.std()", "StdBackward0"), ("x.t()", "TBackward0"), ("x.transpose(0, 1)", "TransposeBackward0"),
+    ("x.unsqueeze(0)", "UnsqueezeBackward0"), ("x[None, 0].squeeze()", "SqueezeBackward0"),
+    ("x.unsqueeze(0).squeeze(0)", "SqueezeBackward1"), ("x[0]", "SelectBackward0"),
+    ("x[:, 0]", "SelectBackward0"), ("x[0, 1:]", "SliceBackward0"), ("x[1:]", "SliceBackward0"),
+    ("x.select(1, 0)", "SelectBackward0"), ("gc.stack([x, x])", "StackBackward0"),
+    ("x.log1p()", "Log1PBackward0"), ("F.softmax(x, 1)", "SoftmaxBackward0"),
+    ("F.log_softmax(x, 1)", "LogSoftmaxBackward0"), ("F.mse_loss(x, x.detach() + 1)", "MseLossBackward0"),
+    ("F.cross_entropy(x, gc.tensor([0, 1]))", "NllLossBackward0"),
+    ("F.binary_cross_entropy(x.sigmoid(), x.detach().sigmoid())", "BinaryCrossEntropyBackward0"),
+    ("x.index_select(0, gc.tensor([1]))", "IndexSelectBackward0"), ("x.masked_select(x > 1)", "MaskedSelectBackward0"),
+    ("x.take(gc.tensor([0]))", "TakeBackward0"), ("x.masked_fill(x > 1, 0.0)", "MaskedFillBackward0"),
+    ("gc.addmm(x, x, x)", "AddmmBackward0"), ("x.mv(x[0])", "MvBackward0"), ("gc.dot(x[0], x[1])", "DotBackward0"),
+    ("gc.bmm(x[None], x[None])", "BmmBackward0"),
+])
+def test_grad_fn_names_of_composite_and_view_ops_follow_torch(expr, name):
+    import graphc.nn.functional as F  # noqa: F401 (used by eval)
+    x = gc.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert eval(expr).grad_fn.name() == name
+
+
 def test_next_functions_structure():
     x = leaf([1.0, 2.0])
     y = x * 2

@@ -646,3 +646,13 @@ def test_second_order_gradients_of_index_ops():
         return y.gather(0, idx) * y[[2, 2, 0]].scatter_add(0, idx, x[:2])[:2]
 
     assert gc.autograd.gradgradcheck(fn, (rand64(3, 4),))
+
+
+@pytest.mark.parametrize("index", [lambda x: x[:, [0, 2]], lambda x: x[:, :, [0, 2]],
+                                   lambda x: x.index_select(1, gc.tensor([0, 2]))])
+def test_advanced_index_results_are_contiguous_like_torch(index):
+    x = gc.tensor(np.arange(24, dtype=np.float32).reshape(2, 3, 4))
+    y = index(x)
+    c_strides = tuple(s // 4 for s in np.empty(tuple(y.shape), np.float32).strides)
+    assert y.is_contiguous() and y.stride() == c_strides
+    np.testing.assert_array_equal(y.view(-1).numpy(), y.numpy().reshape(-1))

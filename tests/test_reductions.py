@@ -612,3 +612,24 @@ def test_non_tensor_input_raises_type_error():
         gc.sum([1.0, 2.0])
     with pytest.raises(TypeError, match="must be an int"):
         gc.ones(2, 3).sum(1.5)
+
+
+# ----------------------------------------------------------------------------- float16 accumulates in float32
+def test_float16_mean_cumsum_var_accumulate_in_float32_like_torch():
+    x = (np.random.default_rng(0).random(4096) * 10).astype(np.float16)
+    exact = np.cumsum(x.astype(np.float64))
+    got = gc.tensor(x).cumsum(0).numpy()
+    assert got.dtype == np.float16
+    np.testing.assert_allclose(got.astype(np.float64), exact, rtol=2e-3)   # float16 steps drift by 10%
+    big = gc.tensor([60000.0, 60000.0], dtype=gc.float16)
+    assert big.mean().item() == 60000.0                                   # the float16 sum overflows
+    assert gc.tensor([6e4, 6e4, -6e4], dtype=gc.float16).cumsum(0).tolist() == [60000.0, math.inf, 60000.0]
+    const = gc.tensor(np.full(3, 1.9, np.float16))
+    assert const.var().item() == 0.0 and const.std().item() == 0.0
+    assert const.var().dtype == gc.float16 and gc.std_mean(const)[1].dtype == gc.float16
+
+
+def test_mean_with_float16_dtype_rounds_once_from_the_input():
+    x = np.random.default_rng(4).standard_normal((2, 3, 4)).astype(np.float32)
+    got = gc.mean(gc.tensor(x), 0, dtype=gc.float16).numpy()
+    np.testing.assert_array_equal(got, x.astype(np.float64).mean(0).astype(np.float16))

@@ -614,3 +614,9 @@ def test_second_order_gradients_through_views_and_cat():
         return y.roll(1, 0)
 
     assert gc.autograd.gradgradcheck(fn, (rand64(3, 3),))
+
+
+def test_movedim_of_a_0d_tensor_accepts_dim_0_and_minus_1():
+    x = gc.tensor(3.0)
+    for src, dst in ((0, 0), (-1, 0), (0, -1), ([0], [-1])):
+        assert gc.movedim(x, src, dst).item() == 3.0 and gc.moveaxis(x, src, dst).shape == ()

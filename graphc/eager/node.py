@@ -40,7 +40,7 @@ class Node:
     """
 
     __slots__ = ("op", "attrs", "inputs", "next_functions", "out_meta", "_in_meta", "saved",
-                 "_out_data", "_out_tensors", "released", "retained", "hooks", "__weakref__")
+                 "_out_data", "_out_tensors", "released", "retained", "hooks", "display_name", "__weakref__")
 
     def __init__(self, op: OpDef, inputs: tuple, attrs: dict, outputs: tuple):
         self.op = op
@@ -92,6 +92,7 @@ class Node:
         self.released = False
         self.retained = None
         self.hooks = None
+        self.display_name = None
 
     @property
     def in_meta(self) -> tuple:
@@ -100,7 +101,7 @@ class Node:
 
     def name(self) -> str:
         """Torch-style node name, e.g. ``MulBackward0``."""
-        return self.op.extra.get("backward_name") or f"{_camel(self.op.name)}Backward0"
+        return self.display_name or self.op.extra.get("backward_name") or f"{_camel(self.op.name)}Backward0"
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
@@ -203,3 +204,15 @@ class AccumulateGrad:
         if self.hooks is None:
             self.hooks = []
         self.hooks.append(fn)
+
+
+def named(result, name: str):
+    """``result`` with its grad_fn shown as torch names it (``MeanBackward0`` for a mean that
+    is built from a sum and a division); a result without a grad_fn is returned as it is.
+
+        return named(s / n, "MeanBackward0")
+    """
+    fn = getattr(result, "grad_fn", None)
+    if isinstance(fn, Node):
+        fn.display_name = name
+    return result

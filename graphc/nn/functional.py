@@ -21,6 +21,7 @@ from ..eager.functions.reduction import amax as _amax
 from ..eager.functions.shape import cat as _cat
 from ..eager import dispatch as _dispatch
 from ..eager.dispatch import apply as _apply
+from ..eager.node import named as _named
 from ..eager.tensor import Tensor
 from ..eager._args import canon_dim
 from ..ops.pointwise import broadcast_shapes
@@ -273,7 +274,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     if x.shape[d] == 0:
         return x.clone()
     e = _pw.exp(x - _shift(x, d))
-    return e / e.sum(d, keepdim=True)
+    return _named(e / e.sum(d, keepdim=True), "SoftmaxBackward0")
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -292,7 +293,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
         return x.clone()
     # shift by the (constant) max; an all -inf slice gives nan, as in torch
     shifted = x - _shift(x, d)
-    return shifted - _pw.log(_pw.exp(shifted).sum(d, keepdim=True))
+    return _named(shifted - _pw.log(_pw.exp(shifted).sum(d, keepdim=True)), "LogSoftmaxBackward0")
 
 
 # ----------------------------------------------------------------------------- linear
@@ -427,7 +428,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     reduction = _reduction(reduction, size_average, reduce)
     _float_loss(input, target, "mse_cpu")
     d = input - target
-    return _weighted(d * d, weight, reduction, input, mean_by_weight=True)
+    return _named(_weighted(d * d, weight, reduction, input, mean_by_weight=True), "MseLossBackward0")
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
@@ -568,7 +569,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     _check_tensor(input, "nll_loss")
     _check_tensor(target, "nll_loss", "target")
     reduction = _reduction(reduction, size_average, reduce)
-    return _nll(input, target, weight, ignore_index, reduction, "nll_loss")[0]
+    return _named(_nll(input, target, weight, ignore_index, reduction, "nll_loss")[0], "NllLossBackward0")
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -593,7 +594,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         return _cross_entropy_probs(logp, target, weight, reduction, label_smoothing, class_dim)
     nll, valid, total = _nll(logp, target, weight, ignore_index, reduction, "cross_entropy")
     if label_smoothing == 0:
-        return nll
+        return _named(nll, "NllLossBackward0")
     # the smoothing term: -sum_c weight_c logp_c per element, zero where the target is ignored
     lp = logp if weight is None else logp * _class_view(weight, logp.ndim, class_dim)
     # masked with where, not a product: when every target is ignored the mean divides by 0 and the
@@ -648,7 +649,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return _named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
 
 
 def _clamped_log(x: Tensor) -> Tensor:

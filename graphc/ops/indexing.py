@@ -262,7 +262,8 @@ def numpy_index(x, indices, dims, op, wrap):
 def _index(x, *indices, dims, wrap=True):
     idx = numpy_index(x, indices, dims, "index", wrap)
     try:
-        return x[idx]
+        # numpy may lay the result out with the index dims innermost; torch's is contiguous
+        return np.ascontiguousarray(x[idx])
     except IndexError:
         indexed_shape(x.shape, [a.shape for a in indices], dims)  # raises torch's message for unbroadcastable indices
         raise

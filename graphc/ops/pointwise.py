@@ -225,7 +225,7 @@ _unary("expm1", np.expm1, lambda ctx, g: (g * (ctx.output + 1),), saves="output"
 _unary("log", np.log, lambda ctx, g: (g / ctx.inputs[0],))
 _unary("log2", np.log2, lambda ctx, g: (g / (ctx.inputs[0] * _LN2),))
 _unary("log10", np.log10, lambda ctx, g: (g / (ctx.inputs[0] * _LN10),))
-_unary("log1p", np.log1p, lambda ctx, g: (g / (ctx.inputs[0] + 1),))
+_unary("log1p", np.log1p, lambda ctx, g: (g / (ctx.inputs[0] + 1),), extra={"backward_name": "Log1PBackward0"})
 _unary("sqrt", np.sqrt, lambda ctx, g: (g / (ctx.output * 2),), saves="output")
 _unary("rsqrt", _rsqrt, lambda ctx, g: (g * ctx.output.pow(3) * -0.5,), saves="output")
 _unary("square", _square, lambda ctx, g: (g * ctx.inputs[0] * 2,), kind="same",

@@ -284,8 +284,10 @@ register("median_dim", "reduction", kernel=_median_dim, infer=reduced_pair_infer
 def _scan(fn):
     def kernel(x, dim, dtype=None):
         out_dt = _wide_int(_BY_NP[x.dtype], dtype).np
+        # float16 runs accumulate in float32, as torch's do (numpy's would round at every step)
+        acc = np.float32 if out_dt == np.float16 else out_dt
         with quiet():
-            return fn(as_1d_if_scalar(x), axis=dim, dtype=out_dt).reshape(x.shape)
+            return fn(as_1d_if_scalar(x), axis=dim, dtype=acc).reshape(x.shape).astype(out_dt, copy=False)
 
     return kernel
 

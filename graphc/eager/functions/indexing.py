@@ -18,6 +18,7 @@ from ...ops.indexing import indexed_shape, numpy_index
 from ...ops.movement import _as_numpy_index
 from .._args import canon_dim
 from ..dispatch import apply
+from ..node import named
 from ..grad_mode import GRAD
 from ..tensor import Tensor
 from .basic import expand
@@ -156,7 +157,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         if idx._data.shape[0] != 1:
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.shape[0]} value(s)")
         r = apply(_VIEW, (r,), {"shape": ()})
-    return r
+    return named(r, "IndexSelectBackward0")
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
@@ -254,7 +255,7 @@ def _check_mask(mask, op: str) -> None:
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """``input`` with ``value`` (a number or a 0-d tensor, converted to input's dtype) where ``mask`` holds."""
     _check_mask(mask, "masked_fill")
-    return where(mask, _fill_value(input, value, "masked_fill"), input)
+    return named(where(mask, _fill_value(input, value, "masked_fill"), input), "MaskedFillBackward0")
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
@@ -269,7 +270,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     # row 0 of the transpose, not column 0: no slice over k, whose size a traced graph knows
     # only when it runs
     rows = apply(_BASIC, (rows.t(),), {"index": (0,)})
-    return _index_dims(reshape(x, (n,)), (rows,), (0,))
+    return named(_index_dims(reshape(x, (n,)), (rows,), (0,)), "MaskedSelectBackward0")
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):
@@ -296,7 +297,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     if index._dtype is not _dt.int64:
         raise RuntimeError(f"take(): Expected a long tensor for index, but got {index._dtype}")
     try:
-        return _index_dims(reshape(input, (input._data.size,)), (index,), (0,))
+        return named(_index_dims(reshape(input, (input._data.size,)), (index,), (0,)), "TakeBackward0")
     except IndexError as e:
         raise _renamed(e, "index", "take") from None
 
@@ -493,6 +494,18 @@ def _basic_only(shape: tuple, idx: tuple):
     return tuple(out)
 
 
+def _basic_name(basic: tuple, shape: tuple) -> str:
+    """torch's grad_fn name for ints and slices: that of the last one not a whole dim (torch applies
+    them in order and skips whole-dim slices)."""
+    for d in range(len(basic) - 1, -1, -1):
+        it = basic[d]
+        if type(it) is int:
+            return "SelectBackward0"
+        if it != (0, shape[d], 1):
+            return "SliceBackward0"
+    return "AliasBackward0"
+
+
 def __getitem__(self: Tensor, idx) -> Tensor:
     """``x[idx]``: ints, slices (step > 0), None and ``...`` give a view; integer/bool tensors and lists
     index the remaining dims (a copy), with torch's result shapes."""
@@ -505,13 +518,13 @@ def __getitem__(self: Tensor, idx) -> Tensor:
         n = shape[0]
         if idx < -n or idx >= n:
             raise IndexError(f"index {idx} is out of bounds for dimension 0 with size {n}")
-        return apply(_BASIC, (self,), {"index": (idx % n,)})
+        return named(apply(_BASIC, (self,), {"index": (idx % n,)}), "SelectBackward0")
     if tp is slice and self._data.ndim:
         return apply(_BASIC, (self,), {"index": (_norm_slice(idx, self._data.shape[0]),)})
     if tp is tuple:
         basic = _basic_only(self._data.shape, idx)
         if basic is not None:
-            return apply(_BASIC, (self,), {"index": basic})
+            return named(apply(_BASIC, (self,), {"index": basic}), _basic_name(basic, self._data.shape))
     basic, trivial, adv = _parse(self, idx)
     view = apply(_BASIC, (self,), {"index": basic}) if not (trivial and adv) else self
     if not adv:

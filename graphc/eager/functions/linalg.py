@@ -19,6 +19,7 @@ from ...ops.reduction import reduced_shape
 from .._args import canon_dim, canon_dims
 from ..dispatch import apply
 from ..tensor import Tensor
+from ..node import named
 from .out import write_out
 
 __all__ = [
@@ -80,7 +81,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"bmm: Expected size for first two dimensions of batch2 tensor to be: [{b}, {m}] but got: "
                            f"{list(mat2.shape[:2])}.")
     r = apply(_MATMUL, (input, mat2), {})
-    return r if out is None else write_out(r, out, "bmm")
+    return named(r, "BmmBackward0") if out is None else write_out(r, out, "bmm")
 
 
 def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -93,7 +94,7 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"mv: size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x{input.shape[1]}), "
                            f"vec ({vec.shape[0]})")
     r = apply(_MATMUL, (input, vec), {})
-    return r if out is None else write_out(r, out, "mv")
+    return named(r, "MvBackward0") if out is None else write_out(r, out, "mv")
 
 
 def _check_1d_pair(a: Tensor, b: Tensor, op: str) -> None:
@@ -111,7 +112,7 @@ def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inner product of two 1-d tensors of the same length and dtype."""
     _check_1d_pair(input, other, "dot")
     r = apply(_MATMUL, (input, other), {})
-    return r if out is None else write_out(r, out, "dot")
+    return named(r, "DotBackward0") if out is None else write_out(r, out, "dot")
 
 
 def vdot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -178,7 +179,7 @@ def _scaled_sum(input: Tensor, prod: Tensor, beta, alpha, op: str) -> Tensor:
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out: Tensor | None = None) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``."""
     r = _scaled_sum(_tensor(input, "addmm", "input"), mm(mat1, mat2), beta, alpha, "addmm")
-    return r if out is None else write_out(r, out, "addmm")
+    return named(r, "AddmmBackward0") if out is None else write_out(r, out, "addmm")
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out: Tensor | None = None) -> Tensor:

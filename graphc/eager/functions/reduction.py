@@ -19,6 +19,7 @@ from ..dispatch import apply
 from ..tensor import Tensor
 from . import linalg as _la
 from . import pointwise as _pw
+from ..node import named
 from .out import write_out
 
 __all__ = [
@@ -126,7 +127,8 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None)
     attrs = {"dim": _dims(input, dim, "sum"), "keepdim": bool(keepdim)}
     if dtype is not None:
         attrs["dtype"] = _dt.to_dtype(dtype)
-    return _finish(apply(_SUM, (input,), attrs), out, "sum")
+    r = apply(_SUM, (input,), attrs)
+    return _finish(named(r, "SumBackward0") if dim is None else named(r, "SumBackward1"), out, "sum")
 
 
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
@@ -139,15 +141,19 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None
         dtype = _dt.to_dtype(dtype)
         if not dtype.is_floating_point:
             raise RuntimeError(f"mean(): the dtype argument must be a floating point dtype, got {dtype}")
-        if dtype is not input.dtype:
-            input = input.to(dtype)
     elif not input.dtype.is_floating_point:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
             f"Got: {input.dtype}")
+    else:
+        dtype = input.dtype
     dims = _dims(input, dim, "mean")
-    s = apply(_SUM, (input,), {"dim": dims, "keepdim": bool(keepdim)})
-    return _finish(s / _numel(input, dims), out, "mean")
+    # float16 means accumulate in float32 and round once at the end (from the input as given)
+    work = input.to(_dt.float32 if dtype is _dt.float16 else dtype)
+    s = apply(_SUM, (work,), {"dim": dims, "keepdim": bool(keepdim)})
+    r = s / _numel(input, dims)
+    r = r.to(dtype) if r.dtype is not dtype else r
+    return _finish(named(r, "MeanBackward0" if dim is None else "MeanBackward1"), out, "mean")
 
 
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
@@ -172,7 +178,7 @@ def _extreme(input, dim, keepdim, other, out, op: str, full_op, dim_op, pairwise
                                "Specify the reduction dim with the 'dim' argument.")
         # torch spreads the gradient of max() evenly among ties, exactly as amax does
         r = apply(full_op, (input,), {"dim": tuple(range(input.ndim)), "keepdim": False})
-        return _finish(r, out, op)
+        return _finish(named(r, f"{op.capitalize()}Backward1"), out, op)
     d = _one_dim(input, dim, op)
     vals, idx = apply(dim_op, (input,), {"dim": d, "keepdim": bool(keepdim)})
     return _finish_pair(result_type(vals, idx), out, op)
@@ -301,6 +307,7 @@ def _centered(input: Tensor, dim, unbiased, keepdim, correction, op: str):
         raise RuntimeError(f"{op}(): std and var only support floating point and complex dtypes. Got: {input.dtype}")
     dims = _dims(input, dim, op)
     n = _numel(input, dims)
+    input = _accumulating(input)
     mu = apply(_SUM, (input,), {"dim": dims, "keepdim": True}) / n
     d = input - mu
     ss = apply(_SUM, (d * d,), {"dim": dims, "keepdim": bool(keepdim)})
@@ -308,6 +315,16 @@ def _centered(input: Tensor, dim, unbiased, keepdim, correction, op: str):
     if input._symbolic:  # traced: N may be the batch size, so the max must happen when the graph runs
         return ss / _pw.clamp(ss.new_zeros(()) + (n - c), min=0), mu, dims
     return ss / builtins.max(0, n - c), mu, dims
+
+
+def _accumulating(input: Tensor) -> Tensor:
+    """``input`` in the dtype torch accumulates it in: float16 works in float32 (see :func:`_as`)."""
+    return input.to(_dt.float32) if input.dtype is _dt.float16 else input
+
+
+def _as(r: Tensor, input: Tensor) -> Tensor:
+    """A result computed in :func:`_accumulating`'s dtype, rounded back to ``input``'s."""
+    return r.to(input.dtype) if r.dtype is not input.dtype else r
 
 
 def _sqrt_zero_grad(v: Tensor) -> Tensor:
@@ -326,25 +343,25 @@ def _squeeze_mean(mu: Tensor, input: Tensor, dims: tuple, keepdim: bool) -> Tens
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, out=None) -> Tensor:
     """Variance over ``dim`` divided by ``N - correction`` (default 1; ``unbiased=False`` means 0)."""
     v, _, _ = _centered(input, dim, unbiased, keepdim, correction, "var")
-    return _finish(v, out, "var")
+    return _finish(named(_as(v, input), "VarBackward0"), out, "var")
 
 
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, out=None) -> Tensor:
     """Standard deviation: the square root of :func:`var` (its gradient is 0 where it is 0, like torch)."""
     v, _, _ = _centered(input, dim, unbiased, keepdim, correction, "std")
-    return _finish(_sqrt_zero_grad(v), out, "std")
+    return _finish(named(_as(_sqrt_zero_grad(v), input), "StdBackward0"), out, "std")
 
 
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """``(var, mean)`` over ``dim`` in one pass over the mean."""
     v, mu, dims = _centered(input, dim, unbiased, keepdim, correction, "var_mean")
-    return v, _squeeze_mean(mu, input, dims, keepdim)
+    return _as(v, input), _as(_squeeze_mean(mu, input, dims, keepdim), input)
 
 
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """``(std, mean)`` over ``dim``."""
     v, mu, dims = _centered(input, dim, unbiased, keepdim, correction, "std_mean")
-    return _sqrt_zero_grad(v), _squeeze_mean(mu, input, dims, keepdim)
+    return _as(_sqrt_zero_grad(v), input), _as(_squeeze_mean(mu, input, dims, keepdim), input)
 
 
 # ----------------------------------------------------------------------------- logsumexp

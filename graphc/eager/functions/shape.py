@@ -14,6 +14,7 @@ from .. import dispatch as _dispatch
 from ..dispatch import apply, result_dtype
 from ..tensor import Tensor
 from .basic import expand
+from ..node import named
 from .out import write_out
 from .views import reshape, view_scatter
 
@@ -71,7 +72,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     dims = list(range(nd))
     if nd:
         dims[d0], dims[d1] = d1, d0
-    return apply(_PERMUTE, (input,), {"dims": tuple(dims)})
+    return named(apply(_PERMUTE, (input,), {"dims": tuple(dims)}), "TransposeBackward0")
 
 
 swapaxes = swapdims = transpose
@@ -82,7 +83,7 @@ def t(input: Tensor) -> Tensor:
     nd = input._data.ndim
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
-    return apply(_PERMUTE, (input,), {"dims": (1, 0) if nd == 2 else tuple(range(nd))})
+    return named(apply(_PERMUTE, (input,), {"dims": (1, 0) if nd == 2 else tuple(range(nd))}), "TBackward0")
 
 
 def adjoint(input: Tensor) -> Tensor:
@@ -106,6 +107,8 @@ def movedim(input: Tensor, source, destination) -> Tensor:
         raise RuntimeError(f"movedim: repeated dim in `source` ({list(source)})")
     if len(set(dst)) != len(dst):
         raise RuntimeError(f"movedim: repeated dim in `destination` ({list(destination)})")
+    if nd == 0:
+        return apply(_PERMUTE, (input,), {"dims": ()})
     order = [None] * nd
     for s, d in zip(src, dst):
         order[d] = s
@@ -126,14 +129,15 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     else:
         dims = set(canon_dims(dim, len(shape), "squeeze"))
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return _view(input, new)
+    kind = 0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1
+    return named(_view(input, new), f"SqueezeBackward{kind}")
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """A view with a size-1 dim inserted at ``dim`` (in [-ndim-1, ndim])."""
     shape = input._data.shape
     d = canon_dim(dim, len(shape) + 1, "unsqueeze")
-    return _view(input, shape[:d] + (1,) + shape[d:])
+    return named(_view(input, shape[:d] + (1,) + shape[d:]), "UnsqueezeBackward0")
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -244,7 +248,7 @@ def stack(tensors, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
                                f"{list(x.shape)} at entry {i}")
     d = canon_dim(dim, len(shape) + 1, "stack")
     new = shape[:d] + (1,) + shape[d:]
-    r = apply(_CAT, tuple(_view(x, new) for x in tensors), {"dim": d})
+    r = named(apply(_CAT, tuple(_view(x, new) for x in tensors), {"dim": d}), "StackBackward0")
     return r if out is None else write_out(r, out, "stack")
 
 
@@ -348,7 +352,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     if not -n <= i < n:
         raise IndexError(f"select(): index {i} out of range for tensor of size {list(input.shape)} at dimension {d}")
     full = tuple((0, s, 1) for s in input._data.shape[:d])
-    return apply(_BASIC_INDEX, (input,), {"index": full + (i % n,)})
+    return named(apply(_BASIC_INDEX, (input,), {"index": full + (i % n,)}), "SelectBackward0")
 
 
 def _split_sizes(input: Tensor, d: int, sizes: list) -> tuple:
