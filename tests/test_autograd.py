@@ -681,3 +681,25 @@ def test_wide_fan_out():
     total = sum((x * float(i) for i in range(300)), gc.zeros(1))
     total.sum().backward()
     np.testing.assert_allclose(npg(x.grad), [sum(range(300))])
+
+
+def test_relu_gradient_stays_connected_under_create_graph():
+    # torch's relu backward is threshold_backward(g, y): differentiable in y with derivative 0,
+    # so a gradient penalty through relu gives zeros, not "does not require grad"
+    x = gc.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    g, = gc.autograd.grad(gc.relu(x).sum(), x, create_graph=True)
+    assert g.requires_grad and g.tolist() == [0.0, 1.0, 1.0]
+    g2, = gc.autograd.grad(g.sum(), x)
+    assert g2.tolist() == [0.0, 0.0, 0.0]
+    w = gc.ones(3, 3, requires_grad=True)
+    xs = gc.ones(2, 3, requires_grad=True)
+    gx, = gc.autograd.grad(gc.relu(xs @ w).sum(), xs, create_graph=True)
+    (gx ** 2).sum().backward()
+    assert xs.grad is not None and xs.grad.tolist() == [[0.0] * 3] * 2
+    np.testing.assert_allclose(w.grad.numpy(), np.full((3, 3), 4 * 3.0))  # d/dw sum_j (sum_k w_jk)^2 * 2 rows
+
+
+def test_relu_gradient_passes_nan_inputs_on_like_torch():
+    x = gc.tensor([float("nan"), -1.0, 0.0, 3.0], requires_grad=True)
+    gc.relu(x).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 0.0, 1.0]

@@ -424,3 +424,33 @@ def test_setitem_gradients():
         return y.cos()
 
     assert gradcheck(f, (x, v))
+
+
+def test_in_place_through_an_expand_that_shares_no_memory():
+    # expanding a size-1 dim to 1 (or adding nothing) leaves every element its own location
+    base = gc.tensor([1.0, 2.0])
+    v = base.unsqueeze(1).expand(2, 1)
+    v.add_(1)
+    assert base.tolist() == [2.0, 3.0]
+    row = gc.tensor([[1.0, 2.0, 3.0]])
+    row.expand(1, 3).mul_(2)
+    assert row.tolist() == [[2.0, 4.0, 6.0]]
+
+
+def test_fill_and_zero_through_an_overlapping_expand_write_the_base():
+    base = gc.tensor([1.0, 2.0])
+    base.expand(3, 2).fill_(7)
+    assert base.tolist() == [7.0, 7.0]
+    base.expand(3, 2).zero_()
+    assert base.tolist() == [0.0, 0.0]
+    for write in (lambda e: e.add_(1), lambda e: e.__setitem__(Ellipsis, 5)):
+        with pytest.raises(RuntimeError, match="single memory location"):
+            write(gc.tensor([1.0, 2.0]).expand(3, 2))
+
+
+def test_accumulating_into_a_grad_that_is_an_expand_view_does_not_share_memory():
+    x = gc.tensor([1.0, 2.0], requires_grad=True)
+    x.sum().backward(create_graph=True)   # x.grad: the sum's expanded gradient
+    x.grad.fill_(1.0)                     # writes both elements' one location
+    x.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]

@@ -641,3 +641,10 @@ def test_normalize_and_cosine_similarity():
     check_grad(F.cosine_similarity, rand64(3, 4), rand64(3, 4, seed=1))
     d = a - b + 1e-6
     assert_matches(F.pairwise_distance(gc.tensor(a), gc.tensor(b)), np.linalg.norm(d, axis=-1), rtol=1e-12)
+
+
+def test_hardswish_gradient_at_the_kinks_follows_torch():
+    # 0 at and below -3, 1 at and above 3, x / 3 + 0.5 strictly between
+    x = gc.tensor([-3.0, 3.0, -2.9, 2.9, -4.0, 4.0], requires_grad=True)
+    F.hardswish(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 1.0, -2.9 / 3 + 0.5, 2.9 / 3 + 0.5, 0.0, 1.0], rtol=1e-6)

@@ -1161,3 +1161,59 @@ def test_sigmoid_keeps_relative_accuracy_for_negative_inputs(dtype, rtol):
     normal = np.abs(exact) >= tiny
     np.testing.assert_allclose(got[normal], np.array(exact, np_dt)[normal], rtol=rtol, atol=0)
     assert np.all(got[~normal] <= 4 * tiny)        # float32 sigmoid(-100) is subnormal
+
+
+# ----------------------------------------------------------------------------- torch conventions at edges
+def test_clamp_with_tensor_bounds_gives_ties_to_the_input():
+    # torch: x takes the gradient where lo <= x <= hi; a bound only where x is strictly beyond it
+    x = gc.tensor([0.0, 1.0, 2.0, 3.0, 5.0], requires_grad=True)
+    lo = gc.tensor([0.0, 0.5, 2.5, 1.0, 1.0], requires_grad=True)
+    hi = gc.tensor([1.0, 1.0, 3.0, 3.0, 4.0], requires_grad=True)
+    r = gc.clamp(x, lo, hi)
+    np.testing.assert_array_equal(r.detach().numpy(), np.minimum(np.maximum(x.detach().numpy(), lo.detach().numpy()),
+                                                                 hi.detach().numpy()))
+    r.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 0.0, 1.0, 0.0]
+    assert lo.grad.tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+    assert hi.grad.tolist() == [0.0, 0.0, 0.0, 0.0, 1.0]
+    nan = float("nan")
+    got = gc.clamp(gc.tensor([nan, 1.0]), gc.tensor([0.0, nan]), gc.tensor([2.0, 2.0]))
+    assert np.isnan(got.numpy()).all()
+
+
+def test_atan2_gradient_at_the_origin_is_zero():
+    a = gc.tensor([0.0, 1.0], requires_grad=True)
+    b = gc.tensor([0.0, 0.0], requires_grad=True)
+    gc.atan2(a, b).sum().backward()
+    # d/da atan2(a, b) = b / (a^2 + b^2), d/db = -a / (a^2 + b^2); 0 at (0, 0) by torch's convention
+    assert a.grad.tolist() == [0.0, 0.0] and b.grad.tolist() == [0.0, -1.0]
+
+
+def test_all_and_any_over_no_dims_reduce_nothing():
+    x = gc.tensor([[0, 1], [2, 3]])
+    np.testing.assert_array_equal(x.all(dim=()).numpy(), x.numpy() != 0)
+    np.testing.assert_array_equal(gc.any(x, dim=()).numpy(), x.numpy() != 0)
+    assert x.all(dim=()).dtype == gc.bool and gc.tensor([0, 3], dtype=gc.uint8).any(dim=()).dtype == gc.uint8
+    assert x.sum(dim=()).item() == 6  # sum's dim=() still means every dim
+
+
+def test_uint8_truncating_division_by_a_negative_number_wraps_the_divisor_first():
+    a = np.array([0, 1, 5, 200, 255], np.uint8)
+    got = gc.div(gc.tensor(a), -2, rounding_mode="trunc").numpy()
+    np.testing.assert_array_equal(got, a // np.uint8(254))
+
+
+@pytest.mark.parametrize("write", [lambda u: u.clamp(min=300), lambda u: u.clamp(max=-300),
+                                   lambda u: gc.where(u > 1, u, 300), lambda u: u.masked_fill(u > 1, 300),
+                                   lambda u: u.__setitem__(0, 256), lambda u: u.fill_(255.5)])
+def test_numbers_an_integer_dtype_cannot_hold_are_refused(write):
+    with pytest.raises(RuntimeError, match="cannot be converted to type uint8 without overflow"):
+        write(gc.tensor([1, 2, 250], dtype=gc.uint8))
+
+
+def test_small_negative_numbers_wrap_into_unsigned_dtypes_like_torch():
+    u = gc.tensor([1, 2, 250], dtype=gc.uint8)
+    assert u.clamp(min=-1).tolist() == [255] * 3
+    assert u.clone().fill_(-200).tolist() == [56] * 3
+    with pytest.raises(RuntimeError, match="int8 without overflow"):
+        gc.tensor([1, -2], dtype=gc.int8).clamp(max=-200)

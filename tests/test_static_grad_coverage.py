@@ -84,6 +84,8 @@ CASES = {
     "prod": (lambda a: a.prod(0), [(3, 2)], {}),
     "reciprocal": (lambda a: a.reciprocal(), [(4,)], P),
     "relu": (lambda a: a.relu(), [(6,)], {}),
+    # relu's gradient rule, reached by differentiating a gradient: d/da of sum(relu(a) * b)'s grad
+    "threshold_backward": (lambda a, b: a._threshold_backward(b.relu(), 0) * b, [(6,), (6,)], {}),
     "remainder": (lambda a, b: gc.remainder(a, b), [(4,), (4,)], P),
     "reshape": (lambda a: a.t().reshape(12), [(3, 4)], {}),
     "round": (lambda a: a.round() + a, [(4,)], {}),

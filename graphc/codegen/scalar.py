@@ -337,6 +337,20 @@ def _relu(e, args, attrs, out):
     return Val(e.b.select(neg, ir.Constant(x.v.type, 0 if not _is_float(x.dtype) else 0.0), x.v), x.dtype)
 
 
+@_register("threshold_backward")
+def _threshold_backward(e, args, attrs, out):
+    g, y = args
+    y = e.cast(y, out)
+    t = e.const(out, attrs["threshold"])
+    if _is_float(out):
+        low = e.b.fcmp_ordered("<=", y.v, t.v)      # NaN y: not low, g passes on (torch)
+    elif _unsigned(out):
+        low = e.b.icmp_unsigned("<=", y.v, t.v)
+    else:
+        low = e.b.icmp_signed("<=", y.v, t.v)
+    return Val(e.b.select(low, ir.Constant(g.v.type, 0.0 if _is_float(out) else 0), e.cast(g, out).v), out)
+
+
 def _rounding(name: str, intrinsic: str) -> Lowering:
     def lower(e, args, attrs, out):
         (x,) = args

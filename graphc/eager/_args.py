@@ -1,6 +1,7 @@
 """Argument checks the front-end functions share: dims, sizes, scalars."""
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -125,3 +126,20 @@ def as_tensor_arg(x, op: str = ""):
 
 
 from .tensor import Tensor, _init  # noqa: E402  (tensor.py imports this module lazily; no cycle at load)
+
+
+def fill_scalar(value, dtype: _dt.DType, op: str):
+    """``value`` (a Python or numpy number) as a numpy scalar of ``dtype``, with torch's overflow
+    check for integer dtypes: RuntimeError beyond the type's range, except that an unsigned type
+    takes a negative number down to minus its maximum by wrapping (``fill_(-1)`` on uint8 is 255)."""
+    if dtype.is_floating_point:
+        with np.errstate(over="ignore"):
+            return dtype.np.type(value)
+    if dtype is _dt.bool:
+        return np.bool_(value)
+    info = np.iinfo(dtype.np)
+    lowest = -info.max if info.min == 0 else info.min
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value) or not lowest <= value <= info.max:
+        raise RuntimeError(f"{op}(): value {value} cannot be converted to type {dtype.name} without overflow")
+    v = int(value)
+    return np.array(v).astype(dtype.np)[()] if v < info.min else dtype.np.type(v)

@@ -200,13 +200,13 @@ def _view_scatter(self, src, chain):
     return views.view_scatter(self, src, chain)
 
 
-def copy_(self, src, non_blocking: bool = False):
+def copy_(self, src, non_blocking: bool = False, *, _fill: bool = False):
     """Copy ``src`` (broadcast and cast) into this tensor; gradients flow to ``src``, none to the old value."""
     from .creation import tensor
     from .grad_mode import GRAD
 
     src = src if isinstance(src, Tensor) else tensor(src)
-    self._check_inplace()
+    self._check_inplace(fill=_fill)
     if src.shape != self.shape:
         src = basic.expand(src, self.shape)
     r = P.cast(src, self._dtype) if src._dtype is not self._dtype else basic.clone(src)
@@ -221,7 +221,7 @@ def copy_(self, src, non_blocking: bool = False):
 
 
 def zero_(self):
-    self._check_inplace()
+    """Fill with zeros."""
     return self.fill_(0)
 
 
@@ -230,8 +230,10 @@ def fill_(self, value):
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
-        return copy_(self, value)
-    return copy_(self, Tensor._make(np.asarray(value, dtype=self._dtype.np)))
+        return copy_(self, value, _fill=True)
+    from ._args import fill_scalar
+
+    return copy_(self, Tensor._make(np.array(fill_scalar(value, self._dtype, "fill_"))), _fill=True)
 
 
 Tensor.where = _where_method

@@ -475,15 +475,16 @@ class Tensor:
             self._grad = self._grad + g
         else:
             cur = self._grad
-            if cur.grad_fn is not None or not cur._data.flags.writeable:
+            if cur.grad_fn is not None or not cur._data.flags.writeable or _shares_elements(cur._data):
                 self._grad = Tensor._make(cur._data + g._data)
             else:
                 np.add(cur._data, g._data, out=cur._data, casting="unsafe")
                 cur._version.v += 1
 
     # ------------------------------------------------------------------ in-place support
-    def _check_inplace(self) -> None:
-        """Raise if an in-place write to this tensor would break autograd."""
+    def _check_inplace(self, fill: bool = False) -> None:
+        """Raise if an in-place write to this tensor would break autograd, or would write one
+        memory location for several elements (unless ``fill``: every element gets one value)."""
         if GRAD.enabled and self._requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(
@@ -495,10 +496,15 @@ class Tensor:
                     "a view of a leaf Variable that requires grad is being used in an in-place operation."
                 )
         if not self._data.flags.writeable:
-            raise RuntimeError(
-                "unsupported operation: more than one element of the written-to tensor refers to a single "
-                "memory location. Please clone() the tensor before performing the operation."
-            )
+            # numpy makes expand views read-only; writing through one is well defined where no two
+            # elements share memory (an expanded size-1 dim), or for a fill
+            alias = None if not fill and _shares_elements(self._data) else _writeable_alias(self._data)
+            if alias is None:
+                raise RuntimeError(
+                    "unsupported operation: more than one element of the written-to tensor refers to a single "
+                    "memory location. Please clone() the tensor before performing the operation."
+                )
+            self._data = alias
 
     def _commit_inplace(self, result: "Tensor", opname: str) -> "Tensor":
         """Write ``result`` (computed out of place) into this tensor and take over its history."""
@@ -571,6 +577,32 @@ class Tensor:
         from .creation import empty
 
         return empty(*size, dtype=dtype or self._dtype, requires_grad=requires_grad)
+
+
+def _shares_elements(a: np.ndarray) -> bool:
+    """Whether two elements of ``a`` lie at one address (a stride-0 dim of size > 1: expand)."""
+    return any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
+
+
+class _Alias:
+    """Holds an ``__array_interface__`` (and the array owning the memory) for np.asarray."""
+
+    def __init__(self, interface: dict, owner: np.ndarray):
+        self.__array_interface__ = interface
+        self.owner = owner
+
+
+def _writeable_alias(a: np.ndarray):
+    """A writeable array over ``a``'s memory when ``a`` is a read-only view of writeable memory
+    (numpy's broadcast_to), else None."""
+    root = a
+    while not root.flags.writeable and isinstance(root.base, np.ndarray):
+        root = root.base
+    if not root.flags.writeable:
+        return None
+    interface = dict(a.__array_interface__)
+    interface["data"] = (interface["data"][0], False)
+    return np.asarray(_Alias(interface, root))
 
 
 def _init(t: Tensor, arr: np.ndarray) -> None:

@@ -198,8 +198,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6."""
     _float_only(input, "hardswish")
-    # torch's gradient: 0 below -3, 1 above 3, x / 3 + 0.5 between (both bounds inclusive of the middle)
-    return _run(lambda x: _pw.where(x < -3, x * 0, _pw.where(x > 3, x, x * (x + 3) / 6)), input, inplace,
+    # torch's gradient: 0 at and below -3, 1 at and above 3, x / 3 + 0.5 strictly between
+    return _run(lambda x: _pw.where(x <= -3, x * 0, _pw.where(x >= 3, x, x * (x + 3) / 6)), input, inplace,
                 "hardswish")
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from .. import dtypes as _dt
 from . import erf_kernels
 from .grad_utils import sum_to_shape
-from .registry import Spec, op_error, register
+from .registry import Spec, op_error, quiet, register
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -240,7 +240,7 @@ _unary("sinh", np.sinh, lambda ctx, g: (g * ctx.inputs[0].cosh(),))
 _unary("cosh", np.cosh, lambda ctx, g: (g * ctx.inputs[0].sinh(),))
 _unary("tanh", np.tanh, lambda ctx, g: (g * (1 - ctx.output * ctx.output),), saves="output")
 _unary("sigmoid", _sigmoid, lambda ctx, g: (g * ctx.output * (1 - ctx.output),), saves="output")
-_unary("relu", _relu, lambda ctx, g: (g * (ctx.output > 0),), kind="same", saves="output")
+_unary("relu", _relu, lambda ctx, g: (g._threshold_backward(ctx.output, 0),), kind="same", saves="output")
 _unary("erf", _erf, lambda ctx, g: (g * (ctx.inputs[0] * ctx.inputs[0] * -1).exp() * _TWO_OVER_SQRT_PI,))
 _unary("erfc", erf_kernels.erfc,
        lambda ctx, g: (g * (ctx.inputs[0] * ctx.inputs[0] * -1).exp() * -_TWO_OVER_SQRT_PI,))
@@ -408,7 +408,9 @@ def _pow_grad(ctx, g):
 def _atan2_grad(ctx, g):
     a, b = ctx.inputs
     a, b = _as_grad_dtype(a, g), _as_grad_dtype(b, g)
+    # at (0, 0) torch's gradient is 0 (not 0/0): the denominator there counts as 1
     den = a * a + b * b
+    den = den.where(den != 0, 1.0)
     return (sum_to_shape(g * b / den, a.shape) if ctx.needs_input_grad[0] else None,
             sum_to_shape(-g * a / den, b.shape) if ctx.needs_input_grad[1] else None)
 
@@ -454,6 +456,23 @@ _binary("fmod", _fmod, _fmod_grad, extra={"reads": {1: (0, 1)}})
 _binary("pow", _pow, _pow_grad, saves="both")
 _binary("atan2", np.arctan2, _atan2_grad, kind="float")
 _binary("maximum", np.maximum, _minmax_grad(True))
+
+
+# relu's gradient, as torch's threshold_backward: g where y > threshold (NaN y passes g on), else 0.
+# An op of its own rather than g * (y > threshold), so that it stays connected to y under
+# create_graph (its derivative in y is zero, as torch's): a gradient penalty through relu works.
+def _threshold_backward(g, y, threshold):
+    with quiet():
+        return np.where(y <= threshold, g.dtype.type(0), g)
+
+
+def _threshold_backward_grad(ctx, gg):
+    g, y = ctx.inputs
+    return (gg._threshold_backward(y, ctx.attrs["threshold"]) if ctx.needs_input_grad[0] else None,
+            y.new_zeros(y.shape) if ctx.needs_input_grad[1] else None)
+
+
+_binary("threshold_backward", _threshold_backward, _threshold_backward_grad, extra={"reads": {0: (1,)}})
 _binary("minimum", np.minimum, _minmax_grad(False))
 
 # comparisons and logic: results are bool and carry no gradient

@@ -243,7 +243,9 @@ class SymbolicTensor(Tensor):
         self._grad = g if self._grad is None else self._grad + g
 
     # ------------------------------------------------------------------ in place = rebinding
-    def _check_inplace(self) -> None:
+    def _check_inplace(self, fill: bool = False) -> None:
+        # ``fill`` (eager: a fill may write through an expanded view) changes nothing here: a
+        # graph write rebinds the value instead of writing memory
         if GRAD.enabled and self._requires_grad:
             nonleaf = getattr(self._graph, "_nonleaf_args", ())
             if id(self) in nonleaf or id(self._base) in nonleaf:

@@ -16,6 +16,7 @@ import numpy as np
 from ... import dtypes as _dt
 from ..random import Generator  # noqa: F401  (gc.Generator)
 from ..tensor import Tensor
+from .._args import fill_scalar
 from ._factory import check_input, factory_dtype, finish, parse_size
 from .sampling import (  # noqa: F401  (re-exported: gc.rand ... and Tensor methods)
     bernoulli, bernoulli_, exponential_, multinomial, normal, normal_, poisson, rand, rand_like, randint,
@@ -55,24 +56,6 @@ def _fill_dtype(value) -> _dt.DType:
     return _dt.get_default_dtype()
 
 
-def _fill_scalar(value, dtype: _dt.DType, op: str):
-    """``value`` as a numpy scalar of ``dtype``; RuntimeError when an integer dtype cannot hold it."""
-    if dtype.is_floating_point:
-        with np.errstate(over="ignore"):
-            return dtype.np.type(value)
-    if dtype is _dt.bool:
-        return np.bool_(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise RuntimeError(f"{op}(): value {value} cannot be converted to type {dtype.name} without overflow")
-    v = int(value)
-    info = np.iinfo(dtype.np)
-    # torch lets a small negative number wrap into an unsigned type (full(..., -1, dtype=uint8) is 255)
-    lowest = -(info.max // 2 + 1) if info.min == 0 else info.min
-    if not lowest <= v <= info.max:
-        raise RuntimeError(f"{op}(): value {value} cannot be converted to type {dtype.name} without overflow")
-    return np.array(v).astype(dtype.np)[()] if v < info.min else dtype.np.type(v)
-
-
 # ----------------------------------------------------------------------------- size-based factories
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
           pin_memory: bool = False, memory_format=None, **kw) -> Tensor:
@@ -109,7 +92,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     shape = parse_size((size,), None, "full")
     value = _number(fill_value, "full", "fill_value")
     dt = factory_dtype(dtype, out, "full", _fill_dtype(value))
-    return finish(np.full(shape, _fill_scalar(value, dt, "full"), dt.np), out, requires_grad, device, "full")
+    return finish(np.full(shape, fill_scalar(value, dt, "full"), dt.np), out, requires_grad, device, "full")
 
 
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
@@ -117,7 +100,7 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad: boo
     """A 0-d tensor holding ``s`` (default float dtype unless ``dtype=``)."""
     value = _number(s, "scalar_tensor", "s")
     dt = factory_dtype(dtype, None, "scalar_tensor")
-    return finish(np.array(_fill_scalar(value, dt, "scalar_tensor"), dt.np), None, requires_grad, device, "scalar_tensor")
+    return finish(np.array(fill_scalar(value, dt, "scalar_tensor"), dt.np), None, requires_grad, device, "scalar_tensor")
 
 
 def _no_extra(kw: dict, op: str) -> None:
@@ -168,7 +151,7 @@ def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None
     """``fill_value`` (converted to the dtype) with ``input``'s shape and dtype (or ``dtype=``)."""
     _, dt = _like(input, dtype, "full_like")
     value = _number(fill_value, "full_like", "fill_value")
-    return _filled_like(input, _fill_scalar(value, dt, "full_like"), dt, requires_grad, device, "full_like")
+    return _filled_like(input, fill_scalar(value, dt, "full_like"), dt, requires_grad, device, "full_like")
 
 
 # ----------------------------------------------------------------------------- ranges

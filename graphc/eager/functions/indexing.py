@@ -16,7 +16,7 @@ from ... import dtypes as _dt
 from ...ops import get as _get
 from ...ops.indexing import indexed_shape, numpy_index
 from ...ops.movement import _as_numpy_index
-from .._args import canon_dim
+from .._args import canon_dim, fill_scalar
 from ..dispatch import apply
 from ..node import named
 from ..grad_mode import GRAD
@@ -40,7 +40,7 @@ _NoneType = type(None)
 
 def _constant(value, dtype: _dt.DType) -> Tensor:
     """A 0-d tensor holding ``value`` converted to ``dtype`` (as torch converts fill values)."""
-    return Tensor._make(np.array(value).astype(dtype.np))
+    return Tensor._make(np.array(fill_scalar(value, dtype, "fill")))
 
 
 def _check_index(index, op: str, vector: bool = False) -> None:

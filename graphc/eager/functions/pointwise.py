@@ -12,7 +12,7 @@ import numpy as np
 
 from ... import dtypes as _dt
 from ...ops import get as _get
-from .._args import as_tensor_arg, wrap
+from .._args import as_tensor_arg, fill_scalar, wrap
 from ..dispatch import apply, result_dtype
 from ..tensor import Tensor
 from .basic import clone
@@ -146,6 +146,8 @@ def div(input, other, *, rounding_mode: str | None = None, out: Tensor | None = 
         dt = result_dtype((a, b))
         if dt.is_floating_point:
             r = trunc(apply(_DIV, (a, b), {}))
+        elif dt is _dt.uint8:  # no negative quotients (a negative scalar divisor wraps first)
+            r = floor_divide(a, b)
         else:
             q = floor_divide(a, b)
             # floor and trunc differ where the signs differ and the division is inexact
@@ -194,6 +196,10 @@ def where(condition, input=None, other=None, *, out: Tensor | None = None):
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {c._dtype}")
     a, b = _t(input, "where"), _t(other, "where")
     dt = result_dtype((a, b))
+    if not dt.is_floating_point:
+        for v in (a, b):
+            if v._wrapped and v._data.ndim == 0:
+                fill_scalar(v._data[()], dt, "where")  # a number the result dtype cannot hold
     a = cast(a, dt) if a._dtype is not dt or a._wrapped else a
     b = cast(b, dt) if b._dtype is not dt or b._wrapped else b
     r = apply(_WHERE, (c, a, b), {})
@@ -276,14 +282,22 @@ def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
             attrs["max"] = max
         bounds = [wrap(v) for v in (min, max) if v is not None]
         rdt = result_dtype((input, *bounds))
+        if not rdt.is_floating_point:
+            for v in (min, max):
+                if v is not None:
+                    fill_scalar(v, rdt, "clamp")  # torch refuses a bound the dtype cannot hold
         x = input if rdt is dt else cast(input, rdt)
         r = apply(_CLAMP, (x,), attrs)
     else:
+        # torch routes the gradient to x at a tie with a bound (maximum/minimum would split it) and
+        # to a bound only where x is strictly outside; NaN in x or in a bound comes out as NaN
         r = input
         if min is not None:
-            r = maximum(r, _t(min, "clamp"))
+            lo = _t(min, "clamp")
+            r = where(logical_or(ge(r, lo), isnan(r)), r, lo)
         if max is not None:
-            r = minimum(r, _t(max, "clamp"))
+            hi = _t(max, "clamp")
+            r = where(logical_or(le(r, hi), isnan(r)), r, hi)
     return r if out is None else write_out(r, out, "clamp")
 
 
@@ -420,12 +434,21 @@ def sinc(input: Tensor, *, out=None) -> Tensor:
     return r if out is None else write_out(r, out, "sinc")
 
 
+def _threshold_backward(grad: Tensor, output: Tensor, threshold) -> Tensor:
+    """relu's gradient rule: ``grad`` where ``output > threshold`` (see ops.pointwise)."""
+    return apply(_THRESHOLD_BACKWARD, (grad, output), {"threshold": threshold})
+
+
+_THRESHOLD_BACKWARD = _get("threshold_backward")
+
+
 # ---------------------------------------------------------------- method forms (bound by eager/methods.py)
 METHODS = UNARY + BINARY + [
     "add", "sub", "subtract", "multiply", "div", "divide", "true_divide", "pow", "lerp", "clamp", "clip",
     "round", "negative", "absolute", "arcsin", "arccos", "arctan", "arctan2", "fix", "float_power", "greater",
     "greater_equal", "less", "less_equal", "not_equal", "sgn", "xlogy", "hypot", "logaddexp", "copysign",
     "nan_to_num", "deg2rad", "rad2deg", "heaviside", "fmax", "fmin", "logit", "sinc", "positive",
+    "_threshold_backward",
 ]
 INPLACE = INPLACE_UNARY + INPLACE_BINARY + [
     "add", "sub", "subtract", "multiply", "div", "divide", "true_divide", "pow", "lerp", "clamp", "clip",

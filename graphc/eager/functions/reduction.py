@@ -250,13 +250,17 @@ def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 def all(input: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """True where every element over ``dim`` is nonzero (bool; uint8 for uint8 input, as torch)."""
     _check_tensor(input, "all")
-    return _finish(apply(_ALL, (input,), {"dim": _dims(input, dim, "all"), "keepdim": bool(keepdim)}), out, "all")
+    # dim=() reduces nothing here (torch), unlike sum's dim=() which means every dim
+    dims = () if isinstance(dim, (tuple, list)) and len(dim) == 0 else _dims(input, dim, "all")
+    return _finish(apply(_ALL, (input,), {"dim": dims, "keepdim": bool(keepdim)}), out, "all")
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """True where some element over ``dim`` is nonzero (bool; uint8 for uint8 input, as torch)."""
     _check_tensor(input, "any")
-    return _finish(apply(_ANY, (input,), {"dim": _dims(input, dim, "any"), "keepdim": bool(keepdim)}), out, "any")
+    # dim=() reduces nothing here (torch), unlike sum's dim=() which means every dim
+    dims = () if isinstance(dim, (tuple, list)) and len(dim) == 0 else _dims(input, dim, "any")
+    return _finish(apply(_ANY, (input,), {"dim": dims, "keepdim": bool(keepdim)}), out, "any")
 
 
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
