@@ -470,3 +470,33 @@ def test_gradcheck_on_non_contiguous_input():
 def test_gradcheck_needs_a_differentiable_input():
     with pytest.raises(ValueError):
         gradcheck(lambda t: t * 2, (gc.ones(2, dtype=gc.float64),))
+
+
+def test_a_gradient_for_a_non_tensor_argument_is_refused():
+    class Scale(gc.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g   # the second belongs to k, a Python number
+
+    x = gc.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="position 2, but the corresponding forward input was not a Variable"):
+        Scale.apply(x, 3.0).sum().backward()
+
+
+def test_mark_non_differentiable_on_a_returned_input():
+    class Same(gc.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_non_differentiable(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    y = Same.apply(gc.ones(2, requires_grad=True) * 1)
+    assert not y.requires_grad and y.grad_fn is None

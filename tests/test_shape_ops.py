@@ -620,3 +620,12 @@ def test_movedim_of_a_0d_tensor_accepts_dim_0_and_minus_1():
     x = gc.tensor(3.0)
     for src, dst in ((0, 0), (-1, 0), (0, -1), ([0], [-1])):
         assert gc.movedim(x, src, dst).item() == 3.0 and gc.moveaxis(x, src, dst).shape == ()
+
+
+def test_tile_method_takes_ints_and_membership_compares_entries():
+    x = gc.arange(4.0).reshape(2, 2)
+    np.testing.assert_array_equal(x.tile(2, 1).numpy(), np.tile(x.numpy(), (2, 1)))
+    np.testing.assert_array_equal(x.tile((2,)).numpy(), np.tile(x.numpy(), (2,)))
+    assert 3.0 in x and 7 not in x and gc.tensor([1.0, 2.0]) not in x and gc.tensor(2.0) in x
+    with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
+        "a" in x

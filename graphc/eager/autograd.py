@@ -166,6 +166,11 @@ def _function_grad(ctx, *grads):
         if any(r is not None for r in res[nargs:]):
             raise RuntimeError(f"function {cls.__name__}Backward returned an incorrect number of gradients "
                                f"(expected {nargs}, got {len(res)})")
+    tensor_at = set(positions)
+    for i in range(nargs):
+        if i not in tensor_at and res[i] is not None:
+            raise RuntimeError(f"function {cls.__name__}Backward returned a gradient different than None at position "
+                               f"{i + 1}, but the corresponding forward input was not a Variable")
     out = []
     for p in positions:
         g = res[p]
@@ -226,16 +231,21 @@ class Function(metaclass=_FunctionMeta):
             return result
         dirty = {id(t) for t in fctx._dirty}
         fixed = []
+        non_diff = set()   # ids of the outputs as returned, marked before an input is re-wrapped below
         for o in outs:
+            if isinstance(o, Tensor) and id(o) in fctx._non_diff:
+                non_diff.add(id(o))
             if isinstance(o, Tensor) and any(o is t for t in tin) and id(o) not in dirty:
                 alias = Tensor._make(o._data)  # an input returned as is becomes a new tensor on the tape
                 alias._version = o._version
+                if id(o) in non_diff:
+                    non_diff.add(id(alias))
                 o = alias
             fixed.append(o)
         touts = tuple(o for o in fixed if isinstance(o, Tensor))
         node = Node(cls._opdef, tin, {"ctx": fctx, "cls": cls, "positions": positions, "nargs": len(args)}, touts)
         for i, o in enumerate(touts):
-            if id(o) in fctx._non_diff or not o._dtype.is_floating_point:
+            if id(o) in non_diff or not o._dtype.is_floating_point:
                 continue
             if id(o) in dirty:
                 o._version.v += 1

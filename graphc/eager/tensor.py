@@ -295,6 +295,12 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
+    def __contains__(self, element) -> bool:
+        """``element in t``: whether some entry equals ``element`` (a number or a broadcastable tensor)."""
+        if isinstance(element, (Tensor, int, float, bool, np.number, np.bool_)):
+            return bool((self == element).any())
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
+
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")

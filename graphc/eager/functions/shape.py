@@ -499,9 +499,10 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     return reshape(expand(x, big), tuple(r * s for r, s in zip(reps, shape)))
 
 
-def tile(input: Tensor, dims) -> Tensor:
-    """Like ``repeat``, but ``dims`` shorter than ndim is padded with leading ones."""
-    reps = _ints((dims,), "tile")
+def tile(input: Tensor, *dims) -> Tensor:
+    """Like ``repeat``, but ``dims`` shorter than ndim is padded with leading ones (a tuple, or
+    ints as the method takes them: ``x.tile(2, 1)``)."""
+    reps = _ints(dims, "tile")
     reps = (1,) * (input._data.ndim - len(reps)) + reps
     return repeat(input, reps)
 
