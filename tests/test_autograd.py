@@ -703,3 +703,15 @@ def test_relu_gradient_passes_nan_inputs_on_like_torch():
     x = gc.tensor([float("nan"), -1.0, 0.0, 3.0], requires_grad=True)
     gc.relu(x).sum().backward()
     assert x.grad.tolist() == [1.0, 0.0, 0.0, 1.0]
+
+
+def test_grad_from_create_graph_keeps_its_graph_when_a_plain_backward_accumulates():
+    x = gc.tensor([1.0, 2.0], requires_grad=True)
+    y = gc.tensor([3.0, 4.0], requires_grad=True)
+    (x + y).exp().sum().backward(create_graph=True)   # one gradient tensor reaches both leaves
+    assert x.grad is not y.grad and x.grad.requires_grad
+    (x * 1).sum().backward()
+    e = np.exp(np.array([4.0, 6.0]))
+    np.testing.assert_allclose(x.grad.detach().numpy(), e + 1, rtol=1e-6)
+    np.testing.assert_allclose(y.grad.detach().numpy(), e, rtol=1e-6)   # untouched by x's accumulation
+    assert x.grad.requires_grad

@@ -476,12 +476,15 @@ class Tensor:
         if g._symbolic:
             return _dispatch.static.accumulate_grad(self, g, create_graph)
         if self._grad is None:
-            self._grad = g if create_graph else Tensor._make(np.array(g._data, copy=True, order="C"))
+            # a copy either way: the same g may reach several leaves (x + y), and a later
+            # backward accumulates into .grad in place (torch: CopyBackwards under create_graph)
+            self._grad = g.clone() if create_graph else Tensor._make(np.array(g._data, copy=True, order="C"))
         elif create_graph:
             self._grad = self._grad + g
         else:
+            # in place, as torch: a grad that carries a graph (create_graph earlier) keeps it
             cur = self._grad
-            if cur.grad_fn is not None or not cur._data.flags.writeable or _shares_elements(cur._data):
+            if not cur._data.flags.writeable or _shares_elements(cur._data):
                 self._grad = Tensor._make(cur._data + g._data)
             else:
                 np.add(cur._data, g._data, out=cur._data, casting="unsafe")
