@@ -618,3 +618,13 @@ def test_second_order_gradients(name):
     }
     fn, args = cases[name]
     assert gradgradcheck(fn, args)
+
+
+def test_det_gradient_of_a_singular_matrix_is_zero_like_torch():
+    a = gc.tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
+    gc.linalg.det(a).backward()
+    assert a.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    b = gc.tensor(np.stack([np.zeros((3, 3)), np.diag([1.0, 2.0, 4.0])]), requires_grad=True)
+    gc.linalg.det(b).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy()[0], 0.0)
+    np.testing.assert_allclose(b.grad.numpy()[1], np.diag([8.0, 4.0, 2.0]))   # det(B) B^-T for a diagonal B

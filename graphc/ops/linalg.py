@@ -194,9 +194,12 @@ def _det_infer(s):
 
 
 def _det_grad(ctx, g):
-    # d det(A) / dA = det(A) A^-T (Jacobi's formula); singular inputs raise LinAlgError here
-    a = ctx.inputs[0]
-    return (_unsq2(g * ctx.output) * _t(a.inverse()),)
+    # d det(A) / dA = det(A) A^-T (Jacobi's formula).  Where det is exactly 0 torch's gradient is 0:
+    # there the inverse is taken of the identity instead (no LinAlgError) and scaled by det = 0
+    a, det = ctx.inputs[0], ctx.output
+    singular = _unsq2(det == 0)
+    safe = a.where(singular.logical_not(), a.new_ones(a.shape[-1]).diag())
+    return (_unsq2(g * det) * _t(safe.inverse()),)
 
 
 register("linalg_det", "opaque", kernel=_det, infer=_det_infer, grad=_det_grad, saves="both")
