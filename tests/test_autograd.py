@@ -715,3 +715,22 @@ def test_grad_from_create_graph_keeps_its_graph_when_a_plain_backward_accumulate
     np.testing.assert_allclose(x.grad.detach().numpy(), e + 1, rtol=1e-6)
     np.testing.assert_allclose(y.grad.detach().numpy(), e, rtol=1e-6)   # untouched by x's accumulation
     assert x.grad.requires_grad
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.mean(), lambda x: (x / 2).sum(), lambda x: (x * 3).sum(),
+                                lambda x: x.remainder(1.5).sum(), lambda x: x.fmod(1.5).sum()])
+def test_a_second_backward_works_where_only_python_numbers_were_saved(fn):
+    x = gc.tensor([1.0, 2.5, 4.0], requires_grad=True)
+    y = fn(x)
+    y.backward()
+    first = x.grad.clone()
+    y.backward()          # torch keeps scalars, so nothing was freed
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first.numpy())
+
+
+def test_a_second_backward_through_saved_tensors_still_fails():
+    x = gc.tensor([1.0, 2.5], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()

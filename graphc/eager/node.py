@@ -172,12 +172,25 @@ class Node:
         fctx = self.attrs.get("ctx") if "function" in self.op.extra else None
         if fctx is not None:
             fctx._freed = True
-        if self.op.saves != "none":
+        if self.op.saves != "none" and not self._saves_only_numbers():
             _ = self.in_meta
             self.inputs = None
             self._out_data = None
             self._out_tensors = None
             self.released = True
+
+
+    def _saves_only_numbers(self) -> bool:
+        """Whether every input the gradient reads is a Python number wrapped as a tensor (``x / 2``,
+        the ``n`` of a mean): torch keeps such scalars, so a second backward works there."""
+        if self.op.saves_output or self.inputs is None:
+            return False
+        reads = self.op.reads
+        if reads is None:
+            read = range(len(self.inputs))
+        else:
+            read = {j for i, t in enumerate(self.inputs) if t._requires_grad for j in reads.get(i, ())}
+        return all(getattr(self.inputs[j], "_wrapped", False) for j in read)
 
 
 class AccumulateGrad:
