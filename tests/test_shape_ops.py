@@ -629,3 +629,17 @@ def test_tile_method_takes_ints_and_membership_compares_entries():
     assert 3.0 in x and 7 not in x and gc.tensor([1.0, 2.0]) not in x and gc.tensor(2.0) in x
     with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
         "a" in x
+
+
+def test_view_as_another_dtype_reinterprets_the_bytes():
+    x = gc.tensor([1.0, 2.0], requires_grad=True)
+    v = x.view(gc.int32)
+    np.testing.assert_array_equal(v.numpy(), np.array([1.0, 2.0], np.float32).view(np.int32))
+    assert not v.requires_grad
+    y = gc.arange(4, dtype=gc.float32)
+    assert y.view(gc.float16).shape == (8,) and y.view(gc.int64).shape == (2,)
+    z = gc.zeros(2)
+    z.view(gc.int32)[0] = int(np.array(1.0, np.float32).view(np.int32))   # shares memory
+    assert z.tolist() == [1.0, 0.0]
+    with pytest.raises(RuntimeError, match="stride"):
+        y.reshape(2, 2).t().view(gc.int16)

@@ -1,6 +1,7 @@
 """Reshape-like views and the bookkeeping for in-place writes through views."""
 from __future__ import annotations
 
+from ... import dtypes as _dt
 from ...ops import get as _get
 from .._args import size_args
 from ..dispatch import apply
@@ -56,11 +57,34 @@ def reshape(input: Tensor, *shape) -> Tensor:
 
 
 def view(input: Tensor, *shape) -> Tensor:
-    """A view in a new shape; errors when the strides do not allow one (use reshape). ``view(dtype)`` is not supported."""
+    """A view in a new shape; errors when the strides do not allow one (use reshape).
+
+    ``view(dtype)`` reinterprets the bytes (no gradient), as torch: the last dim scales by the
+    ratio of the element sizes and must then be contiguous."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) and not hasattr(shape[0], "__index__"):
-        raise TypeError("view(dtype) is not supported by graphc; use .to(dtype)")
+        return _view_as_dtype(input, shape[0])
     shape = _infer_minus_one(_shape(shape, "view"), input._data.size, "view")
     return apply(_VIEW, (input,), {"shape": shape})
+
+
+def _view_as_dtype(input: Tensor, dtype) -> Tensor:
+    dt = _dt.to_dtype(dtype)
+    if input._symbolic:
+        raise TypeError("view(dtype) is not supported on traced tensors; use .to(dtype)")
+    data = input._data
+    if dt.np.itemsize != data.dtype.itemsize:
+        if data.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 to view {input.dtype} as {dt} (different element sizes)")
+        if data.shape[-1] != 1 and data.strides[-1] != data.dtype.itemsize:
+            raise RuntimeError(f"self.stride(-1) must be 1 to view {input.dtype} as {dt} (different element "
+                               f"sizes), but got {data.strides[-1] // data.dtype.itemsize}")
+    try:
+        out = data.view(dt.np)
+    except ValueError as e:
+        raise RuntimeError(f"view(): cannot view {input.dtype} {list(input.shape)} as {dt}: {e}") from None
+    r = Tensor._make(out)
+    r._version = input._version   # one memory, one version counter (torch shares it too)
+    return r
 
 
 def view_scatter_record(base: Tensor, view: Tensor, result: Tensor) -> None:
