@@ -628,3 +628,18 @@ def test_det_gradient_of_a_singular_matrix_is_zero_like_torch():
     gc.linalg.det(b).sum().backward()
     np.testing.assert_allclose(b.grad.numpy()[0], 0.0)
     np.testing.assert_allclose(b.grad.numpy()[1], np.diag([8.0, 4.0, 2.0]))   # det(B) B^-T for a diagonal B
+
+
+def test_addmm_zero_factors_skip_their_term_but_keep_it_in_the_graph():
+    nan = float("nan")
+    inp = gc.tensor([[nan, 1.0], [2.0, 3.0]], requires_grad=True)
+    m = gc.ones(2, 2, requires_grad=True)
+    r = gc.addmm(inp, m, m, beta=0)
+    assert r.tolist() == [[2.0, 2.0], [2.0, 2.0]] and r.requires_grad
+    r.sum().backward()
+    assert inp.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]] and m.grad.tolist() == [[4.0, 4.0], [4.0, 4.0]]
+    only_input = gc.ones(2, 2, requires_grad=True)
+    gc.addmm(only_input, gc.ones(2, 2), gc.ones(2, 2), beta=0).sum().backward()
+    assert only_input.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    m2 = gc.tensor([[nan, 1.0], [1.0, 1.0]])
+    assert gc.addmm(gc.ones(2, 2), m2, m2, alpha=0).tolist() == [[1.0, 1.0], [1.0, 1.0]]

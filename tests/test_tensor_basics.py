@@ -342,3 +342,11 @@ def test_conversion_carries_gradient_back_in_the_source_dtype():
     assert_matches(x.grad, np.array([2.0, 4.0], np.float32))
     z = x.long()
     assert not z.requires_grad  # integer results are not differentiable
+
+
+def test_type_takes_torch_type_names():
+    x = gc.tensor([1.5, 2.0])
+    assert x.type() == "torch.FloatTensor"
+    assert x.type("torch.DoubleTensor").dtype == gc.float64 and x.type("torch.LongTensor").tolist() == [1, 2]
+    with pytest.raises(ValueError, match="invalid type"):
+        x.type("torch.FooTensor")

@@ -390,8 +390,15 @@ class Tensor:
         return cast(self, dtype)
 
     def type(self, dtype=None):
+        """The type name (``'torch.FloatTensor'``), or a copy in ``dtype`` (a dtype or such a name)."""
         if dtype is None:
             return _TYPE_NAMES.get(self._dtype.name, "torch.Tensor")
+        if isinstance(dtype, str):
+            by_name = {v: k for k, v in _TYPE_NAMES.items()}
+            name = by_name.get(dtype) or by_name.get("torch." + dtype.rsplit(".", 1)[-1])
+            if name is None:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = _dt.to_dtype(name)
         return self.to(dtype)
 
     def type_as(self, other: "Tensor") -> "Tensor":

@@ -20,6 +20,7 @@ from .._args import canon_dim, canon_dims
 from ..dispatch import apply
 from ..tensor import Tensor
 from ..node import named
+from . import pointwise as _pw
 from .out import write_out
 
 __all__ = [
@@ -157,6 +158,12 @@ def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
 ger = outer
 
 
+def _zero_term(t: Tensor) -> Tensor:
+    """Zeros shaped like ``t``, connected to it with a zero gradient (nan in ``t`` ignored)."""
+    never = Tensor._make(np.zeros((), dtype=bool))
+    return _pw.where(never, t, 0) if t.requires_grad else t.new_zeros(t.shape)
+
+
 def _scaled_sum(input: Tensor, prod: Tensor, beta, alpha, op: str) -> Tensor:
     """``beta * input + alpha * prod`` with ``input`` broadcast to ``prod``'s shape; beta=0 ignores input (nan too)."""
     _same_dtype(input, prod, op + ": self and mat2 must have the same dtype, but got {} and {}")
@@ -166,10 +173,14 @@ def _scaled_sum(input: Tensor, prod: Tensor, beta, alpha, op: str) -> Tensor:
         raise RuntimeError(f"{op}: input of shape {list(input.shape)} can't be broadcast to the product's shape "
                            f"{list(prod.shape)} ({e})") from None
     dt = prod._dtype
-    if alpha != 1:
+    # a zero factor skips its term, so nan/inf there never reach the result (torch); a term that
+    # requires grad stays in the graph with a zero gradient: where(never, term, 0)
+    if alpha == 0:
+        prod = _zero_term(prod)
+    elif alpha != 1:
         prod = prod * alpha
     if beta == 0:
-        r = prod
+        r = prod if not input.requires_grad else prod + _zero_term(input)
     else:
         r = (input if beta == 1 else input * beta) + prod
     # torch keeps the operands' dtype even for a float alpha/beta on integer tensors
