@@ -350,3 +350,11 @@ def test_type_takes_torch_type_names():
     assert x.type("torch.DoubleTensor").dtype == gc.float64 and x.type("torch.LongTensor").tolist() == [1, 2]
     with pytest.raises(ValueError, match="invalid type"):
         x.type("torch.FooTensor")
+
+
+def test_strides_of_inserted_size_one_dims_follow_torch():
+    x = gc.arange(12.0).reshape(3, 4)
+    # an inserted dim of size 1 reports the stride it would have over the dims to its right
+    assert x[None].stride() == (12, 4, 1) and x[:, None].stride() == (4, 4, 1)
+    assert x.t()[None].stride() == (4, 1, 4) and x.unsqueeze(2).stride() == (4, 1, 1)
+    assert x[:1].expand(1, 4).stride() == (4, 1) and x[:, :1].expand(3, 5).stride() == (4, 0)

@@ -245,6 +245,14 @@ class Tensor:
         if self._data.size == 0 and self._data.flags.c_contiguous:
             # numpy zeroes the strides of empty arrays; torch reports the row-major ones
             st = tuple(int(np.prod(self._data.shape[i + 1:])) for i in range(self._data.ndim))
+        elif 0 in st:
+            # numpy gives an inserted size-1 dim (None, unsqueeze, expand) stride 0; torch the
+            # stride it would have if the dims to its right were contiguous beyond it
+            shape, fixed = self._data.shape, list(st)
+            for d in range(len(fixed) - 1, -1, -1):
+                if shape[d] == 1 and fixed[d] == 0:
+                    fixed[d] = fixed[d + 1] * shape[d + 1] if d + 1 < len(fixed) else 1
+            st = tuple(fixed)
         if dim is None:
             return st
         from ._args import canon_dim
