@@ -39,6 +39,33 @@ class _Writer:
         self.arrays: list = []
         self._ids: dict = {}  # id(obj) -> array index, so a tensor saved twice is stored (and loaded) once
         self._keep: list = []  # keep memoized objects alive so ids stay unique
+        self._tensor_nodes: dict = {}  # id(tensor) -> (its node, its array), completed by finish()
+
+    def finish(self) -> None:
+        """Point each tensor node at its data: tensors sharing memory (a tensor and views of it)
+        share one stored buffer and load as views of one another, as torch keeps views, and a
+        tensor spanning its whole buffer in another layout (a transpose) keeps its strides; any
+        other tensor is stored alone and compact."""
+        groups: dict = {}
+        for node, arr in self._tensor_nodes.values():
+            root = _memory_owner(arr)
+            groups.setdefault(id(root) if root is not None else id(node), (root, []))[1].append((node, arr))
+        for root, members in groups.values():
+            # one tensor alone keeps its layout only when it spans its whole buffer (a transpose)
+            alone_whole = len(members) == 1 and root is not None and root.nbytes == members[0][1].nbytes
+            if root is None or (len(members) < 2 and not alone_whole) or (alone_whole and members[0][1].flags.c_contiguous):
+                for node, arr in members:
+                    node["tensor"] = self._array_ref(node["_obj"], arr)
+                continue
+            index = len(self.arrays)
+            self.arrays.append(np.frombuffer(root.data, np.uint8) if root.size else np.zeros(0, np.uint8))
+            start = _address(root)
+            for node, arr in members:
+                node["storage"] = index
+                node["offset"] = _address(arr) - start
+                node["strides"] = list(arr.strides)
+        for node, _ in self._tensor_nodes.values():
+            node.pop("_obj")
 
     def _array_ref(self, obj, arr: np.ndarray) -> int:
         key = id(obj)
@@ -58,13 +85,12 @@ class _Writer:
                 return float(obj)
             return {"float": repr(float(obj))}  # nan/inf are not JSON
         if isinstance(obj, gc.Tensor):
-            return {
-                "tensor": self._array_ref(obj, obj.detach().numpy()),
-                "dtype": obj.dtype.name,
-                "shape": list(obj.shape),
-                "requires_grad": bool(obj.requires_grad),
-                "parameter": isinstance(obj, gc.nn.Parameter),
-            }
+            if id(obj) not in self._tensor_nodes:
+                node = {"dtype": obj.dtype.name, "shape": list(obj.shape), "requires_grad": bool(obj.requires_grad),
+                        "parameter": isinstance(obj, gc.nn.Parameter), "_obj": obj}
+                self._tensor_nodes[id(obj)] = (node, obj.detach().numpy())
+                self._keep.append(obj)
+            return self._tensor_nodes[id(obj)][0]
         if isinstance(obj, np.ndarray):
             if obj.dtype.kind in "OSUVMm":
                 raise TypeError(f"gc.save: cannot save a numpy array of dtype {obj.dtype} (at {where})")
@@ -104,6 +130,7 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     """
     writer = _Writer()
     root = writer.encode(obj, "obj")
+    writer.finish()
     manifest = {"format": _FORMAT, "version": _VERSION, "root": root, "arrays": len(writer.arrays)}
     if isinstance(f, (str, os.PathLike)):
         with open(f, "wb") as fh:
@@ -123,6 +150,18 @@ def _write_zip(fh: BinaryIO, manifest: dict, arrays: list) -> None:
             zf.writestr(f"data/{i}.npy", buf.getvalue())
 
 
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def _memory_owner(a: np.ndarray):
+    """The contiguous array owning ``a``'s memory (``a`` itself when it owns it), or None."""
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    return root if root.flags.c_contiguous else None
+
+
 class _Reader:
     """Rebuilds objects from the manifest; every tag it does not know is an error."""
 
@@ -131,6 +170,7 @@ class _Reader:
         self.name = name
         self._arrays: dict = {}
         self._tensors: dict = {}
+        self._storages: dict = {}
 
     def _bad(self, why: str) -> RuntimeError:
         return RuntimeError(f"gc.load: {self.name} is corrupt or not a graphc save file ({why})")
@@ -149,7 +189,35 @@ class _Reader:
                 raise self._bad(f"array {index} is unreadable: {e}") from None
         return self._arrays[index]
 
+    def _view(self, node: dict, dtype) -> np.ndarray:
+        """A tensor's array as a view into its shared stored buffer, bounds checked."""
+        index, offset, strides, shape = node["storage"], node.get("offset"), node.get("strides"), node["shape"]
+        if index not in self._storages:
+            buf = self.array(index)
+            if buf.dtype != np.uint8 or buf.ndim != 1:
+                raise self._bad(f"storage {index} is not a byte buffer")
+            self._storages[index] = buf.copy()
+        buf = self._storages[index]
+        ok = (isinstance(offset, int) and isinstance(strides, list) and isinstance(shape, list)
+              and len(strides) == len(shape) and all(isinstance(v, int) and v >= 0 for v in shape)
+              and all(isinstance(v, int) for v in strides))
+        if ok:
+            size = dtype.np.itemsize
+            lo = offset + sum(st * (n - 1) for st, n in zip(strides, shape) if st < 0 and n > 0)
+            hi = offset + sum(st * (n - 1) for st, n in zip(strides, shape) if st > 0 and n > 0) + size
+            ok = 0 in shape or (0 <= lo and hi <= buf.size)
+        if not ok:
+            raise self._bad(f"a view of storage {index} lies outside it")
+        if 0 in shape:
+            return np.zeros(tuple(shape), dtype.np)
+        return np.ndarray(tuple(shape), dtype.np, buffer=buf, offset=offset, strides=tuple(strides))
+
     def tensor(self, node: dict) -> gc.Tensor:
+        if "storage" in node:
+            key = ("view", id(node))
+            if key not in self._tensors:
+                self._tensors[key] = self._finish_tensor(node, self._view(node, gc.dtypes.to_dtype(node["dtype"])))
+            return self._tensors[key]
         index = node["tensor"]
         if index in self._tensors:
             return self._tensors[index]
@@ -157,12 +225,16 @@ class _Reader:
         dtype = gc.dtypes.to_dtype(node["dtype"])
         if arr.dtype != dtype.np or list(arr.shape) != list(node["shape"]):
             raise self._bad(f"array {index} is {arr.dtype}{list(arr.shape)}, expected {node['dtype']}{node['shape']}")
-        t = gc.from_numpy(arr.copy())
+        t = self._finish_tensor(node, arr.copy())
+        self._tensors[index] = t
+        return t
+
+    def _finish_tensor(self, node: dict, arr: np.ndarray) -> gc.Tensor:
+        t = gc.from_numpy(arr)
         if node.get("parameter"):
             t = gc.nn.Parameter(t, requires_grad=bool(node.get("requires_grad", True)))
         elif node.get("requires_grad"):
             t.requires_grad_(True)
-        self._tensors[index] = t
         return t
 
     def decode(self, node: Any) -> Any:
@@ -170,7 +242,7 @@ class _Reader:
             return node
         if not isinstance(node, dict) or not node:
             raise self._bad(f"unexpected value {node!r}")
-        if "tensor" in node:
+        if "tensor" in node or "storage" in node:
             return self.tensor(node)
         if len(node) != 1:
             raise self._bad(f"unknown entry {sorted(node)}")

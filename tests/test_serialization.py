@@ -235,3 +235,25 @@ def test_unsupported_objects_raise_type_error(obj, what):
 def test_save_needs_a_path_or_writable_file():
     with pytest.raises(TypeError, match="writable binary file"):
         gc.save(gc.ones(1), 3)
+
+
+def test_views_saved_with_their_base_load_as_views_of_it():
+    base = gc.arange(12.0)
+    loaded = round_trip({"b": base, "v": base[2:6], "t": base.reshape(3, 4).t()})
+    loaded["b"][2] = 100.0
+    assert loaded["v"][0].item() == 100.0 and loaded["t"][2, 0].item() == 100.0
+    assert loaded["t"].stride() == (1, 4)
+    np.testing.assert_array_equal(loaded["t"].numpy()[:, 0], [0.0, 1.0, 100.0, 3.0])
+    # a tensor alone in another layout keeps its strides; a slice alone is stored compact
+    assert round_trip(gc.arange(12.0).reshape(3, 4).t()).stride() == (1, 4)
+    assert round_trip(gc.arange(12.0)[::3]).stride() == (1,)
+
+
+@pytest.mark.parametrize("edit", [lambda n: n.update(offset=10 ** 6), lambda n: n.update(strides=[-4]),
+                                  lambda n: n.update(shape=[10 ** 6]), lambda n: n.update(offset="0")])
+def test_views_outside_their_stored_buffer_are_rejected(edit):
+    base = gc.arange(4.0)
+    buf = io.BytesIO()
+    gc.save([base, base[1:]], buf)
+    with pytest.raises(RuntimeError, match="lies outside"):
+        gc.load(_rewrite_manifest(buf, lambda m, f: edit(m["root"]["list"][1])))
