@@ -2,7 +2,8 @@
 
 A save file is a zip archive holding ``graphc.json`` (the nested structure of
 dicts, lists, tuples, numbers, strings and None, with tensors replaced by
-references) and one ``.npy`` file per tensor.  Loading parses JSON and reads
+references) and one ``.npy`` file per tensor, or one byte buffer per group of tensors that
+share memory (a tensor and its views, which load as views again).  Loading parses JSON and reads
 arrays with ``allow_pickle=False``, so a file can never run code; it can only
 hold the types listed above (plus numpy arrays, bytes and dtypes).
 
