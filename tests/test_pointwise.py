@@ -793,7 +793,7 @@ def test_clamp_dtypes_and_nan():
     with pytest.raises(RuntimeError, match="At least one"):
         gc.clamp(gc.ones(2))
     with pytest.raises(RuntimeError, match="not implemented for 'bool'"):
-        gc.clamp(gc.tensor([True]), 0, 1)
+        gc.clamp(gc.tensor([True]), False, True)   # int bounds would promote to int64 (torch)
 
 
 def test_clamp_tensor_bounds():
@@ -1217,3 +1217,16 @@ def test_small_negative_numbers_wrap_into_unsigned_dtypes_like_torch():
     assert u.clone().fill_(-200).tolist() == [56] * 3
     with pytest.raises(RuntimeError, match="int8 without overflow"):
         gc.tensor([1, -2], dtype=gc.int8).clamp(max=-200)
+
+
+@pytest.mark.parametrize("op", [lambda b: b // True, lambda b: b % b, lambda b: gc.fmod(b, True),
+                                lambda b: b ** b, lambda b: b << True, lambda b: b.clamp(min=False)])
+def test_arithmetic_torch_does_not_define_for_two_bools_is_refused(op):
+    with pytest.raises(NotImplementedError, match="not implemented for 'bool'"):
+        op(gc.tensor([True, False]))
+
+
+def test_bool_tensors_with_int_numbers_promote_to_int64():
+    b = gc.tensor([True, False])
+    assert gc.clamp(b, 0, 1).dtype == gc.int64 and gc.clamp(b, 0, 1).tolist() == [1, 0]
+    assert (b ** 2).dtype == gc.int64 and (b & b).dtype == gc.bool

@@ -350,29 +350,36 @@ def _mul(a, b):
     return np.multiply(a, b) if a.dtype != np.bool_ else np.logical_and(a, b)
 
 
+def _no_bool(a, op):
+    if a.dtype == np.bool_:  # the promoted operands: both bool
+        raise op_error(NotImplementedError, f"{op}: not implemented for 'bool'")
+
+
 def _check_int_zero(b, op):
     if b.dtype.kind in "iub" and not np.all(b):
         raise op_error(RuntimeError, f"{op}: ZeroDivisionError (integer division by zero)")
 
 
 def _floor_divide(a, b):
+    _no_bool(a, "floor_divide")
     _check_int_zero(b, "floor_divide")
     return np.floor_divide(a, b)
 
 
 def _remainder(a, b):
+    _no_bool(a, "remainder")
     _check_int_zero(b, "remainder")
     return np.remainder(a, b)
 
 
 def _fmod(a, b):
+    _no_bool(a, "fmod")
     _check_int_zero(b, "fmod")
     return np.fmod(a, b)
 
 
 def _pow(a, b):
-    if a.dtype == np.bool_:
-        return np.logical_or(np.logical_not(b), a)  # x**0 == 1, 0**y == 0
+    _no_bool(a, "pow")
     if a.dtype.kind in "iu":
         neg = b < 0
         if neg.any():
@@ -487,6 +494,8 @@ def _bitwise(fn, name):
         if a.dtype.kind == "f":
             raise op_error(RuntimeError, f"{name}: not implemented for '{_dt.from_numpy_dtype(a.dtype).name}'"
                                          " (bitwise ops take integer or bool tensors)")
+        if "shift" in name:
+            _no_bool(a, name)
         return fn(a, b)
 
     return kernel

@@ -272,8 +272,6 @@ def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if _is_number(min) and _is_number(max):
-        if input._dtype is _dt.bool:
-            raise NotImplementedError("clamp: not implemented for 'bool'")
         attrs = {}
         dt = input._dtype
         if min is not None:
@@ -282,6 +280,8 @@ def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
             attrs["max"] = max
         bounds = [wrap(v) for v in (min, max) if v is not None]
         rdt = result_dtype((input, *bounds))
+        if rdt is _dt.bool:   # a bool tensor with int bounds promotes to int64 and clamps (torch)
+            raise NotImplementedError("clamp: not implemented for 'bool'")
         if not rdt.is_floating_point:
             for v in (min, max):
                 if v is not None:
