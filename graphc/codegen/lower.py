@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from .. import dtypes as _dt
 from . import nontemporal as nt
 from . import scalar, staged
 from .describe import KernelDesc, Reduce
@@ -38,6 +39,8 @@ from .symint import emit_int, is_sym, prod
 __all__ = ["emit_kernel"]
 
 _I64 = ir.IntType(64)
+# chunks of `lanes` elements a float sum adds in its lanes before folding them into a float64 total
+SUM_BLOCK = 64
 
 
 def _coalesce(domain: tuple, operands: list, reduced: tuple) -> tuple:
@@ -285,8 +288,8 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
         else:
             chunks, tail = counts[level], (counts[level + 1] if dims[level] % lanes else None)
 
-        def guarded(count, tag, emit_loop):
-            if not sym_lanes:
+        def guarded(count, tag, emit_loop, always: bool = False):
+            if not sym_lanes and not always:
                 emit_loop()
                 return
             run = fn.append_basic_block(f"{tag}.run")
@@ -297,14 +300,14 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
             b.branch(skip)
             b.position_at_end(skip)
 
-        def chunk_loop():
-            i, _, _ = loops.open(f"l{level}c")          # chunks of `lanes` elements
-            first = b.mul(i, kc, flags=("nsw",))
-            j, _, _ = loops.open(f"l{level}v")          # the lanes of one chunk
+        def chunks_from(first_chunk, count, tag):
+            i, _, _ = loops.open(f"{tag}c")              # chunks of `lanes` elements
+            first = b.mul(b.add(first_chunk, i, flags=("nsw",)), kc, flags=("nsw",))
+            j, _, _ = loops.open(f"{tag}v")              # the lanes of one chunk
             pos = b.add(first, j, flags=("nsw",))
             step([offset(k, pos) for k in range(len(strides))], j)
-            loops.close(j, kc, f"l{level}v")
-            loops.close(i, chunks, f"l{level}c")
+            loops.close(j, kc, f"{tag}v")
+            loops.close(i, count, f"{tag}c")
 
         def tail_loop():
             t, _, _ = loops.open(f"l{level}t")      # the tail: one element per lane
@@ -312,13 +315,47 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
             step([offset(k, pos) for k in range(len(strides))], t)
             loops.close(t, tail, f"l{level}t")
 
-        guarded(chunks, f"l{level}c", chunk_loop)
+        def folded() -> Val:
+            vals = [Val(b.load(slot(ir.Constant(_I64, lane))), red.acc_dtype) for lane in range(lanes)]
+            while len(vals) > 1:
+                vals = [scalar.reduce_combine(e, red.op, vals[q], vals[q + 1]) for q in range(0, len(vals), 2)]
+            return vals[0]
+
+        zero = ir.Constant(_I64, 0)
+        if red.op != "sum":
+            guarded(chunks, f"l{level}c", lambda: chunks_from(zero, chunks, f"l{level}"))
+            if tail is not None:
+                guarded(tail, f"l{level}t", tail_loop)
+            return folded()
+        # a sum: every SUM_BLOCK chunks the lanes are folded into a float64 total and start again,
+        # so no float32 lane adds up more than SUM_BLOCK values (a long row drifted by 1e-4 otherwise)
+        with b.goto_entry_block():
+            outer = b.alloca(scalar.reg_type(_dt.float64), name="sum.total")
+        b.store(e.cast(start, _dt.float64).v, outer)
+        for lane in range(lanes):
+            b.store(ident, slot(ir.Constant(_I64, lane)))
+        group = ir.Constant(_I64, SUM_BLOCK)
+        blocks = b.udiv(chunks, group)
+
+        def block_loop():
+            blk, _, _ = loops.open(f"l{level}g")
+            chunks_from(b.mul(blk, group, flags=("nsw",)), group, f"l{level}g")
+            total = scalar.reduce_combine(e, "sum", Val(b.load(outer), _dt.float64), e.cast(folded(), _dt.float64))
+            b.store(total.v, outer)
+            for lane in range(lanes):
+                b.store(ident, slot(ir.Constant(_I64, lane)))
+            loops.close(blk, blocks, f"l{level}g")
+
+        def guarded_always(count, tag, emit_loop):
+            guarded(count, tag, emit_loop, always=True)
+
+        guarded_always(blocks, f"l{level}g", block_loop)
+        rest = b.urem(chunks, group)
+        guarded_always(rest, f"l{level}c", lambda: chunks_from(b.mul(blocks, group, flags=("nsw",)), rest,
+                                                              f"l{level}"))
         if tail is not None:
             guarded(tail, f"l{level}t", tail_loop)
-        vals = [Val(b.load(slot(ir.Constant(_I64, lane))), red.acc_dtype) for lane in range(lanes)]
-        while len(vals) > 1:
-            vals = [scalar.reduce_combine(e, red.op, vals[q], vals[q + 1]) for q in range(0, len(vals), 2)]
-        return vals[0]
+        return scalar.reduce_combine(e, "sum", Val(b.load(outer), _dt.float64), e.cast(folded(), _dt.float64))
 
     def _nontemporal_row(level: int, index: list) -> None:
         """The innermost loop over [lo, hi) (lo = ``start`` when it is the split loop) in blocks:

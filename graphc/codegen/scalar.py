@@ -697,8 +697,8 @@ def lower_op_steps(e: Emitter, op: str, args: list, attrs: dict, out: _dt.DType)
 def reduce_identity(e: Emitter, op: str, dt: _dt.DType) -> Val:
     """The starting value of an accumulator of dtype ``dt``."""
     if op == "sum":
-        # -0.0 so that a sum of one -0.0 stays -0.0 (0.0 + -0.0 is +0.0)
-        return e.const(dt, -0.0 if _is_float(dt) else 0)
+        # +0.0: an empty sum is +0.0, and so is a sum of -0.0s (numpy and torch start from 0 too)
+        return e.const(dt, 0)
     if op == "prod":
         return e.const(dt, 1)
     if op == "all":

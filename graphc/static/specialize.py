@@ -43,11 +43,30 @@ def specialize(g: Graph, shapes: dict, size: int | None) -> Graph:
         if size is not None:
             sym = find_symbolic(attrs)
             if sym:
-                attrs = substitute(attrs, sym, size)
+                attrs = _sizes_at_least_zero(substitute(attrs, sym, size), sym)
                 at_size = opdef.extra.get("attrs_at_size")   # bounds past the new size (x[-2:] at S=1)
                 attrs = data["attrs"] = at_size(attrs, [s.shape for s in ins]) if at_size else attrs
         data["specs"] = normalize_specs(opdef.infer(*ins, **attrs))
+        for spec in data["specs"]:
+            if any(isinstance(d, int) and d < 0 for d in spec.shape):
+                raise RuntimeError(f"specializing %{n} ({op}) at size {size} gives the shape {list(spec.shape)}")
     return h
+
+
+# attrs that hold sizes: a size S - 1 traced from a slice (x[1:]) is max(0, S - 1) at S = 0, as the
+# slice itself is; left negative, -1 would even read as "infer this dim" in a view
+_SIZE_ATTRS = ("shape", "sizes")
+
+
+def _sizes_at_least_zero(attrs: dict, paths: dict) -> dict:
+    for path in paths:
+        if path and path[0] in _SIZE_ATTRS:
+            value = attrs[path[0]]
+            for key in path[1:]:
+                value = value[key]
+            if isinstance(value, int) and value < 0:
+                attrs = substitute(attrs, {path: (0, 0)}, 0)
+    return attrs
 
 
 class DynamicSizes:

@@ -21,7 +21,7 @@ from ..ir.graph import Value, normalize_specs
 from ..ops.registry import OpDef, Spec
 from .errors import TracingError, user_location
 from .symbolic import SymbolicTensor
-from .symsize import EXAMPLE_SIZE, affine, plain
+from .symsize import EXAMPLE_SIZE, SLACK, affine, plain
 
 __all__ = ["apply", "commit_inplace", "accumulate_grad", "note_grad", "snapshot", "setitem", "alias", "ACTIVE"]
 
@@ -79,6 +79,17 @@ def escaped_error(branch) -> TracingError:
         "only inside the branch. Return the value from the function instead (and use what cond/while_loop return).")
 
 
+def _refuse_quadratic_sizes(op: OpDef, example: list) -> None:
+    """A dim of about S * S (the outer product of two batch-sized vectors, flattened) would read as
+    the affine size 7919 * S: the graph could not follow it, so the trace gives up on symbolic sizes."""
+    for spec in example:
+        for d in spec.shape:
+            kb = affine(d)
+            if kb is not None and kb[0] >= EXAMPLE_SIZE - SLACK:
+                raise TracingError(f"{op.name} makes a dim of size {d}, about the square of the symbolic size, at "
+                                   f"{user_location()}: only sizes a * S + b follow the batch size at run time")
+
+
 def apply(op: OpDef, inputs: tuple, attrs: dict):
     """Add ``op`` applied to ``inputs`` to the graph; return its symbolic output(s)."""
     g = graph_of(inputs)
@@ -94,6 +105,8 @@ def apply(op: OpDef, inputs: tuple, attrs: dict):
     ex_specs = [Spec(tuple(s._data.shape), s._dtype, s._wrapped) for s in syms]
     by_rule = normalize_specs(op.infer(*sym_specs, **attrs))
     example = normalize_specs(op.infer(*ex_specs, **attrs)) if g._symbolic else by_rule
+    if g._symbolic:
+        _refuse_quadratic_sizes(op, example)
     specs, shapes = [], []
     for a, b in zip(by_rule, example):
         specs.append(Spec(tuple(None if x is None or (g._symbolic and affine(y) is not None) else x
