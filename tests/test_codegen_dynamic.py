@@ -6,13 +6,15 @@ import pytest
 import graphc as gc
 import graphc.nn.functional as F
 from graphc.codegen.symint import Sym
+from graphc.static import GraphBreakWarning
 from helpers import assert_matches, llvm_tol, sgd_train_step
 
 SIZES = [5, 1, 2, 17, 64, 3]
 
 
 def _runner(f):
-    (t,) = f.traces
+    """The dynamic trace's native runner (batch sizes 0 and 1 get static traces, as in torch)."""
+    (t,) = [t for t in f.traces if hasattr(t.executable._native, "generic")]
     return t.executable._native
 
 
@@ -21,7 +23,7 @@ def _check_generic(f, sizes_used):
     r = _runner(f)
     assert r.generic is not None, r.generic_error
     assert all(shapes[0][0] == 0 for (shapes, _) in r._plans), list(r._plans)
-    assert all(r._generic_ok[s] for s in sizes_used if s >= 1)
+    assert all(r._generic_ok[s] for s in sizes_used if s >= 2)
     return r.generic
 
 
@@ -120,7 +122,7 @@ def test_sizes_the_generic_plan_cannot_serve_get_their_own_plan():
         assert_matches(f(gc.tensor(x)), np.exp(x[:4] * 2), **llvm_tol(np.float32))
     r = _runner(f)
     rows = sorted(shapes[0][0] for (shapes, _) in r._plans)
-    assert rows == [0, 2]     # 6 and 9 ran on the dynamic plan
+    assert rows == [2]        # 6 and 9 ran on the dynamic plan; 0 has a static trace of its own
 
 
 def test_empty_batch_and_inspection():
@@ -128,7 +130,8 @@ def test_empty_batch_and_inspection():
     assert_matches(f(gc.tensor(np.zeros((0, 5), np.float32))), np.zeros(0, np.float32))
     x = _rand(3, 5)
     assert_matches(f(gc.tensor(x)), np.exp(x).sum(1), **llvm_tol(np.float32))
-    exe = f.traces[0].executable
+    assert len(f.traces) == 2   # batch 0 is a static trace of its own, as torch specializes 0 and 1
+    exe = f.traces[-1].executable
     assert "define" in exe.llvm_ir() and exe.kernels
     assert any("S" in repr(k) for k in exe.kernels)
 
@@ -136,5 +139,6 @@ def test_empty_batch_and_inspection():
 def test_wrong_feed_sizes_still_raise():
     f = gc.compile(lambda x, y: x * y, dynamic=True)
     f(gc.tensor(_rand(3, 2)), gc.tensor(_rand(3, 2)))
-    with pytest.raises(RuntimeError):
+    # leading sizes 4 and 5: the dynamic trace makes 4 symbolic, fails on x * y and retries static
+    with pytest.raises(RuntimeError), pytest.warns(GraphBreakWarning):
         f(gc.tensor(_rand(4, 2)), gc.tensor(_rand(5, 2)))

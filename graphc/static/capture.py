@@ -265,12 +265,32 @@ def _hashable(v: Any):
         return ("object", id(v))
 
 
-def arg_entries(label: str, x: Any, dynamic: bool) -> list:
-    """``(label, value)`` pairs for one flattened argument."""
+def symbolic_batch(leaves: list, dynamic: bool) -> int | None:
+    """Under ``dynamic=True``, the leading size that becomes the symbolic size S: the most common
+    leading size (the first on ties) among the tensor arguments, unless it is 0 or 1, which stay
+    fixed as torch keeps them (a squeeze or a broadcast depends on them).  Only arguments with that
+    leading size get the symbolic dim; others (a broadcasting (1, ...), a weight) keep theirs."""
+    if not dynamic:
+        return None
+    counts: dict = {}
+    for x in leaves:
+        if isinstance(x, Tensor) and x._data.ndim:
+            counts[x._data.shape[0]] = counts.get(x._data.shape[0], 0) + 1
+    if not counts:
+        return None
+    best = max(counts, key=lambda n: counts[n])   # dicts keep first-seen order: ties go to the first
+    return best if best >= 2 else None
+
+
+def leading_symbolic(shape: tuple, batch: int | None) -> tuple:
+    """``shape`` with its leading size as None where it is the symbolic batch size."""
+    return (None,) + tuple(shape[1:]) if batch is not None and shape and shape[0] == batch else tuple(shape)
+
+
+def arg_entries(label: str, x: Any, batch: int | None) -> list:
+    """``(label, value)`` pairs for one flattened argument (``batch``: see :func:`symbolic_batch`)."""
     if isinstance(x, Tensor):
-        shape = tuple(x._data.shape)
-        if dynamic and shape:
-            shape = (None,) + shape[1:]
+        shape = leading_symbolic(x._data.shape, batch)
         out = [(f"{label} shape", shape), (f"{label} dtype", x._dtype.name),
                (f"{label} requires_grad", x._requires_grad)]
         if not x._data.flags.c_contiguous:   # x.contiguous() is x itself only for a contiguous x
@@ -291,8 +311,9 @@ def arg_entries(label: str, x: Any, dynamic: bool) -> list:
 def signature(arg_labels: list, arg_leaves: list, treedef, dynamic: bool, captures: list) -> tuple:
     """The cache key: a tuple of ``(label, value)`` pairs for the arguments and the captured state."""
     entries = [("argument structure", treedef)]
+    batch = symbolic_batch(arg_leaves, dynamic)
     for label, x in zip(arg_labels, arg_leaves):
-        entries.extend(arg_entries(label, x, dynamic))
+        entries.extend(arg_entries(label, x, batch))
     for label, obj in captures:
         if not isinstance(obj, _NUMBERS):  # a number counts by value (a new float object, same value: no retrace)
             entries.append((f"{label} object", ("object", id(obj))))

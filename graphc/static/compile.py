@@ -12,8 +12,9 @@
     >>> loss = step(x, y)                 # traces, compiles, runs; the parameters are updated
 
 A call's signature is its tensor arguments' shapes, dtypes and requires_grad
-(with ``dynamic=True`` the leading dim of each tensor argument stays symbolic,
-so a new batch size runs the same graph), its other arguments by value, and the
+(with ``dynamic=True`` the batch size, the most common leading size of the tensor
+arguments, stays symbolic in the arguments that have it, so a new batch size runs the
+same graph; batch sizes 0 and 1 trace graphs of their own, as torch specializes them), its other arguments by value, and the
 state the function captures (parameters by identity, module train/eval flags,
 optimizer hyperparameters and state, which ``.grad`` are None).  A known
 signature runs its cached graph; a new one traces again, and the reason is kept
@@ -209,14 +210,16 @@ class CompiledFunction:
 
     def _trace_or_fall_back(self, args, kwargs, leaves, treedef, names, captures, key, reason) -> tuple:
         """``(Trace or EagerEntry, key, reason)``: see :mod:`.fallback`."""
+        # a dynamic call whose batch size is fixed (0 or 1, as in torch) traces like a static one
+        symbolic = capture.symbolic_batch(leaves, self.dynamic) is not None
         try:
             return trace(self.fn, args, kwargs, names, self.dynamic, captures, self.backend,
                          self.fastmath), key, reason
         except Exception as e:
-            if self.fullgraph or not (self.dynamic or isinstance(e, TracingError)):
+            if self.fullgraph or not (symbolic or isinstance(e, TracingError)):
                 raise
             error = e
-        if self.dynamic:
+        if symbolic:
             self.dynamic = False  # from now on every call is keyed (and traced) by its full shapes
             self._fast.clear()
             key = self._key(args, kwargs, leaves, treedef, self._probe())
@@ -245,8 +248,8 @@ def compile(fn: Callable | None = None, *, backend: str = DEFAULT_BACKEND, dynam
     """Compile ``fn`` (a function or a module) by tracing it; also a decorator, with or without arguments.
 
     ``backend``: 'llvm' (the default: native kernels for the fused groups, see
-    :mod:`graphc.codegen.backend`) or 'interp' (the numpy reference interpreter); ``dynamic=True`` keeps the leading dim of every tensor argument
-    symbolic (the llvm backend compiles one module that serves every batch size); ``fastmath=True`` lets the llvm
+    :mod:`graphc.codegen.backend`) or 'interp' (the numpy reference interpreter); ``dynamic=True`` keeps the batch size (the most common leading size of the
+    tensor arguments, unless 0 or 1) symbolic (the llvm backend compiles one module that serves every batch size); ``fastmath=True`` lets the llvm
     backend reassociate float arithmetic (reductions vectorize; results may differ in the last bits).
     A function that cannot be traced runs eagerly (a dynamic one first retries with static shapes), with
     a warning, as torch.compile does at a graph break; ``fullgraph=True`` raises instead (see

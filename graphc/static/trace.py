@@ -35,7 +35,7 @@ from ..eager import dispatch as _dispatch
 from ..eager import random as _random
 from ..eager.grad_mode import GRAD
 from ..eager.tensor import Tensor
-from . import tree
+from . import capture, tree
 from .builder import Graph
 from .capture import (is_module, is_optimizer, optimizer_states, python_state, restore, restore_optimizer_states,
                       state_changed)
@@ -300,6 +300,7 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
     g = TracingGraph(labels, _reachable(captures))
     g.register_grads(params)
     leaves, treedef = tree.flatten((args, kwargs))
+    batch = capture.symbolic_batch(leaves, dynamic)
     sym_leaves, feeds, arg_syms = [], [], []
     for i, (x, name) in enumerate(zip(leaves, names)):
         if not isinstance(x, Tensor):
@@ -308,9 +309,7 @@ def trace(fn, args: tuple, kwargs: dict, names: list, dynamic: bool, captures: l
         if isinstance(x, SymbolicTensor):
             raise TracingError(f"gc.compile: argument {name} is a symbolic tensor; call compiled functions with "
                                "eager tensors")
-        shape = tuple(x._data.shape)
-        if dynamic and shape:
-            shape = (None,) + shape[1:]
+        shape = capture.leading_symbolic(x._data.shape, batch)
         s = g.placeholder(name, shape, x._dtype, requires_grad=x._requires_grad)
         s._arg_node = s._value.node
         if x._requires_grad and x.grad_fn is not None:
