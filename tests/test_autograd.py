@@ -734,3 +734,17 @@ def test_a_second_backward_through_saved_tensors_still_fails():
     y.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         y.backward()
+
+
+def test_backward_from_one_tensor_given_twice_adds_both_gradients():
+    x = gc.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    g, = gc.autograd.grad([y, y], [x], [gc.ones(3), gc.ones(3)])
+    assert g.tolist() == [4.0, 4.0, 4.0]
+    gc.autograd.backward([y, y], [gc.ones(3), gc.full((3,), 0.5)])
+    assert x.grad.tolist() == [3.0, 3.0, 3.0]
+    f = gc.compile(lambda t: (t * 2, t * 2))   # a compiled function returning one value twice
+    a = gc.tensor([1.0, 2.0], requires_grad=True)
+    u, v = f(a)
+    (u.sum() + v.sum()).backward()
+    assert a.grad.tolist() == [4.0, 4.0]

@@ -20,10 +20,9 @@ __all__ = ["run_backward"]
 def _topo_order(roots: list) -> list:
     """Nodes reachable from ``roots``, each after all nodes that feed it a gradient."""
     deps: dict = {}
-    seen = set()
+    roots = list(dict.fromkeys(roots))   # a root given twice (backward([y, y])) is walked once
+    seen = set(roots)
     stack = list(roots)
-    for r in roots:
-        seen.add(r)
     while stack:
         n = stack.pop()
         for nxt, _ in n.next_functions:
