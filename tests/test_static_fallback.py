@@ -239,3 +239,13 @@ def test_a_break_after_an_adam_step_leaves_the_optimizer_state_as_eager_would(ba
     assert k1 == k2 == ["exp_avg", "exp_avg_sq", "step"]
     np.testing.assert_allclose(l1, l2, rtol=1e-6)
     np.testing.assert_allclose(w1, w2, rtol=1e-6)
+
+
+def test_masked_select_in_a_compiled_function_runs_eagerly_like_a_mask_index(backend):
+    f = gc.compile(lambda x, y: gc.dot(gc.masked_select(x, x != 0) ** 2, y), backend=backend)
+    x = gc.tensor([1.0, 0.0, 3.0], requires_grad=True)
+    with pytest.warns(GraphBreakWarning, match="masked_select"):
+        out = f(x, gc.ones(2))
+    assert out.item() == 10.0
+    out.backward()
+    assert x.grad.tolist() == [2.0, 0.0, 6.0]

@@ -229,6 +229,16 @@ def _refuse_stepped_symbolic_slice(t, index: tuple) -> None:
         d += 1
 
 
+def refuse_data_dependent(inputs: tuple, op: str) -> None:
+    """Raise, in a trace of gc.compile, for ``op`` whose result's size depends on the values
+    (masked_select): the graph around it would see a stand-in size, so the function runs eagerly,
+    as with ``x[mask]``.  A graph built with the static API keeps such ops (the interpreter runs them)."""
+    if not getattr(graph_of(inputs), "refuses_data_dependent", False):
+        return
+    raise TracingError(f"{op} at {user_location()}: its result's size depends on the values, which a static "
+                       "graph does not know")
+
+
 def refuse_size_split(t, dim: int, op: str) -> None:
     """Raise if ``t``'s dim ``dim`` is a symbolic size: ``op`` would cut it into pieces whose sizes
     (``ceil(S / k)``, ``S % k``, ...) no affine ``a * S + b`` describes, so the graph would keep the

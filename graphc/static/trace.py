@@ -56,6 +56,9 @@ def tracing_active() -> bool:
 class TracingGraph(Graph):
     """The graph of one trace: a :class:`Graph` that also records effects on eager state."""
 
+    # gc.compile runs a function with a value-dependent size (masked_select) eagerly instead
+    refuses_data_dependent = True
+
     def __init__(self, labels: dict, state: set) -> None:
         super().__init__()
         self._labels = labels        # id(tensor) -> a readable name (from the captured modules)

@@ -17,6 +17,7 @@ from ...ops import get as _get
 from ...ops.indexing import indexed_shape, numpy_index
 from ...ops.movement import _as_numpy_index
 from .._args import canon_dim, fill_scalar
+from .. import dispatch as _dispatch
 from ..dispatch import apply
 from ..node import named
 from ..grad_mode import GRAD
@@ -261,6 +262,8 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The 1-d tensor of the entries of ``input`` where ``mask`` holds (both broadcast first)."""
     _check_mask(mask, "masked_select")
+    if input._symbolic or mask._symbolic:
+        _dispatch.static.refuse_data_dependent((input, mask), "masked_select")
     shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
     x = input if input._data.shape == shape else expand(input, shape)
     m = mask if mask._data.shape == shape else expand(mask, shape)
