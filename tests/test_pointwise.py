@@ -1230,3 +1230,17 @@ def test_bool_tensors_with_int_numbers_promote_to_int64():
     b = gc.tensor([True, False])
     assert gc.clamp(b, 0, 1).dtype == gc.int64 and gc.clamp(b, 0, 1).tolist() == [1, 0]
     assert (b ** 2).dtype == gc.int64 and (b & b).dtype == gc.bool
+
+
+@pytest.mark.parametrize("backend", [None, "llvm", "interp"])
+def test_half_powers_are_sqrt_and_rsqrt_like_torch(backend):
+    # torch takes x ** 0.5 and x ** -0.5 as sqrt and rsqrt: (-inf) ** 0.5 is nan, (-0.0) ** -0.5 is -inf
+    vals = np.array([-np.inf, -0.0, 4.0, -4.0, np.inf, 0.0, 2.0], np.float32)
+    for p in (0.5, -0.5):
+        fn = (lambda t, p=p: t ** p)
+        run = fn if backend is None else gc.compile(fn, backend=backend)
+        got = run(gc.tensor(vals)).numpy()
+        with np.errstate(all="ignore"):
+            want = np.sqrt(vals) if p > 0 else 1 / np.sqrt(vals)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
