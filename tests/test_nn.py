@@ -788,3 +788,26 @@ def test_clip_grad_norm_inside_a_compiled_training_step(backend):
     np.testing.assert_allclose(a, b, rtol=1e-5)
     for u, v in zip(pa, pb):
         np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
+
+
+def test_orthogonal_dirac_and_sparse_init():
+    gc.manual_seed(0)
+    w = gc.empty(3, 5)
+    gc.nn.init.orthogonal_(w, gain=2.0)
+    np.testing.assert_allclose(w.numpy() @ w.numpy().T, 4 * np.eye(3), atol=1e-5)   # orthonormal rows, scaled
+    tall = gc.nn.Parameter(gc.empty(6, 2, 3))
+    gc.nn.init.orthogonal_(tall)
+    flat = tall.detach().numpy().reshape(6, 6)
+    np.testing.assert_allclose(flat @ flat.T, np.eye(6), atol=1e-5)
+    assert tall.requires_grad
+    with pytest.raises(ValueError, match="2 or more dimensions"):
+        gc.nn.init.orthogonal_(gc.empty(3))
+    conv = gc.empty(4, 2, 3, 3)
+    gc.nn.init.dirac_(conv, groups=2)
+    want = np.zeros((4, 2, 3, 3), np.float32)
+    for o, i in ((0, 0), (1, 1), (2, 0), (3, 1)):
+        want[o, i, 1, 1] = 1
+    np.testing.assert_array_equal(conv.numpy(), want)
+    s = gc.empty(10, 4)
+    gc.nn.init.sparse_(s, 0.3, std=0.5)
+    assert (s == 0).sum(0).tolist() == [3, 3, 3, 3]

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import graphc as gc
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
-    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "dirac_", "sparse_",
 ]
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -161,3 +163,54 @@ def kaiming_normal_(tensor: gc.Tensor, a: float = 0, mode: str = "fan_in", nonli
     if std is None:
         return tensor
     return normal_(tensor, 0.0, std, generator)
+
+
+def orthogonal_(tensor: gc.Tensor, gain: float = 1.0, generator=None) -> gc.Tensor:
+    """Fill with a (semi-)orthogonal matrix times ``gain``: the Q of the QR decomposition of a normal
+    matrix, signs fixed by R's diagonal; dims after the first are flattened (at least 2 dims)."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = gc.randn((rows, cols), **_random_kw(tensor, generator)).numpy().astype(np.float64)
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gc.tensor((q * gain).reshape(tuple(tensor.shape)), dtype=tensor.dtype))
+
+
+def dirac_(tensor: gc.Tensor, groups: int = 1) -> gc.Tensor:
+    """Fill a 3-, 4- or 5-d (convolution) weight with the Dirac delta: each of the first
+    min(out/groups, in) channels of every group passes its input channel through unchanged."""
+    if tensor.dim() not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    size = tuple(tensor.shape)
+    if size[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = size[0] // groups
+    values = np.zeros(size, tensor.dtype.np)
+    centre = tuple(s // 2 for s in size[2:])
+    for g in range(groups):
+        for d in range(min(per_group, size[1])):
+            values[(g * per_group + d, d) + centre] = 1
+    return _fill(tensor, gc.tensor(values))
+
+
+def sparse_(tensor: gc.Tensor, sparsity: float, std: float = 0.01, generator=None) -> gc.Tensor:
+    """Fill a 2-d tensor with N(0, std^2) values and zero ``ceil(sparsity * rows)`` random rows of
+    each column."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    zeros = int(math.ceil(sparsity * rows))
+    normal_(tensor, 0.0, std, generator)
+    with gc.no_grad():
+        for c in range(cols):
+            idx = gc.randperm(rows, generator=generator) if generator is not None else gc.randperm(rows)
+            tensor[idx[:zeros], c] = 0
+    return tensor
