@@ -656,3 +656,14 @@ def test_advanced_index_results_are_contiguous_like_torch(index):
     c_strides = tuple(s // 4 for s in np.empty(tuple(y.shape), np.float32).strides)
     assert y.is_contiguous() and y.stride() == c_strides
     np.testing.assert_array_equal(y.view(-1).numpy(), y.numpy().reshape(-1))
+
+
+@pytest.mark.parametrize("idx", [[0, 2], gc.tensor([True, False, True]), (gc.tensor([0, 2]),)])
+def test_advanced_setitem_needs_the_value_in_the_tensors_dtype(idx):
+    x = gc.zeros(3)
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
+        x[idx] = gc.tensor([1.0, 2.0], dtype=gc.float64)
+    x[idx] = gc.tensor([1.0, 2.0])        # same dtype: fine
+    x[idx] = 7                            # a number converts, as in torch
+    x[0:2] = gc.tensor([1, 2])            # basic indices convert a tensor too
+    assert x.tolist() == [1.0, 2.0, 7.0]

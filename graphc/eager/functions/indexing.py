@@ -551,12 +551,21 @@ def _fit_value(value: Tensor, target_shape_of: Tensor, dims: tuple, adv: list) -
     return value
 
 
+def _has_advanced(idx) -> bool:
+    """Whether an index holds tensors or lists (advanced indexing: torch's index_put)."""
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    return any(isinstance(p, (Tensor, list, np.ndarray)) for p in parts)
+
+
 def __setitem__(self: Tensor, idx, value) -> None:
     """``x[idx] = value``: a number or a tensor (broadcast, converted to x's dtype), written in place.
 
     Basic indices write through a view (recorded as CopySlices on x); advanced indices go through
     ``index_put``.  Gradients reach both x's earlier value and ``value``.
     """
+    if isinstance(value, Tensor) and value._dtype is not self._dtype and _has_advanced(idx):
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got {self._dtype} for "
+                           f"the destination and {value._dtype} for the source.")
     if self._symbolic or (isinstance(value, Tensor) and value._symbolic):
         from .. import dispatch
 
