@@ -454,3 +454,19 @@ def test_accumulating_into_a_grad_that_is_an_expand_view_does_not_share_memory()
     x.grad.fill_(1.0)                     # writes both elements' one location
     x.sum().backward()
     assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_a_view_made_under_no_grad_cannot_be_modified_in_place_with_grad_on():
+    x = gc.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with gc.no_grad():
+        v = x[0:2]
+    with pytest.raises(RuntimeError, match="created in no_grad mode"):
+        v.mul_(2)
+    with gc.no_grad():
+        v.mul_(2)                      # both inside no_grad: allowed, and it writes x
+    assert x.detach().tolist() == [2.0, 4.0, 3.0]
+    y = x * 1
+    with gc.no_grad():
+        w = y[1:]
+    with pytest.raises(RuntimeError, match="created in no_grad mode"):
+        w.add_(1)

@@ -509,6 +509,14 @@ class Tensor:
     def _check_inplace(self, fill: bool = False) -> None:
         """Raise if an in-place write to this tensor would break autograd, or would write one
         memory location for several elements (unless ``fill``: every element gets one value)."""
+        base = self._base
+        if GRAD.enabled and base is not None and base._requires_grad and not self._requires_grad:
+            # only a view made under no_grad can lack requires_grad while its base has it
+            raise RuntimeError(
+                "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
+                "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+                "moving both the view and the inplace either both inside the no_grad block (if you don't want "
+                "the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
         if GRAD.enabled and self._requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(
