@@ -179,7 +179,6 @@ class Node:
             self._out_tensors = None
             self.released = True
 
-
     def _saves_only_numbers(self) -> bool:
         """Whether every input the gradient reads is a Python number wrapped as a tensor (``x / 2``,
         the ``n`` of a mean): torch keeps such scalars, so a second backward works there."""

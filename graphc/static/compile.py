@@ -14,8 +14,8 @@
 A call's signature is its tensor arguments' shapes, dtypes and requires_grad
 (with ``dynamic=True`` the batch size, the most common leading size of the tensor
 arguments, stays symbolic in the arguments that have it, so a new batch size runs the
-same graph; batch sizes 0 and 1 trace graphs of their own, as torch specializes them), its other arguments by value, and the
-state the function captures (parameters by identity, module train/eval flags,
+same graph; batch sizes 0 and 1 trace graphs of their own, as torch specializes them),
+its other arguments by value, and the state the function captures (parameters by identity, module train/eval flags,
 optimizer hyperparameters and state, which ``.grad`` are None).  A known
 signature runs its cached graph; a new one traces again, and the reason is kept
 in ``fn.retraces`` (``"arg 0 shape (3, 4) -> (5, 4)"``; ``fn.history`` adds each
@@ -248,9 +248,10 @@ def compile(fn: Callable | None = None, *, backend: str = DEFAULT_BACKEND, dynam
     """Compile ``fn`` (a function or a module) by tracing it; also a decorator, with or without arguments.
 
     ``backend``: 'llvm' (the default: native kernels for the fused groups, see
-    :mod:`graphc.codegen.backend`) or 'interp' (the numpy reference interpreter); ``dynamic=True`` keeps the batch size (the most common leading size of the
-    tensor arguments, unless 0 or 1) symbolic (the llvm backend compiles one module that serves every batch size); ``fastmath=True`` lets the llvm
-    backend reassociate float arithmetic (reductions vectorize; results may differ in the last bits).
+    :mod:`graphc.codegen.backend`) or 'interp' (the numpy reference interpreter); ``dynamic=True``
+    keeps the batch size (the most common leading size of the tensor arguments, unless 0 or 1)
+    symbolic (the llvm backend compiles one module that serves every batch size); ``fastmath=True``
+    lets the llvm backend reassociate float arithmetic (reductions vectorize; results may differ in the last bits).
     A function that cannot be traced runs eagerly (a dynamic one first retries with static shapes), with
     a warning, as torch.compile does at a graph break; ``fullgraph=True`` raises instead (see
     :mod:`graphc.static.fallback`).
