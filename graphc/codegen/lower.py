@@ -321,9 +321,8 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
                 vals = [scalar.reduce_combine(e, red.op, vals[q], vals[q + 1]) for q in range(0, len(vals), 2)]
             return vals[0]
 
-        zero = ir.Constant(_I64, 0)
         if red.op != "sum":
-            guarded(chunks, f"l{level}c", lambda: chunks_from(zero, chunks, f"l{level}"))
+            guarded(chunks, f"l{level}c", lambda: chunks_from(ir.Constant(_I64, 0), chunks, f"l{level}"))
             if tail is not None:
                 guarded(tail, f"l{level}t", tail_loop)
             return folded()
@@ -346,13 +345,10 @@ def emit_kernel(module: ir.Module, desc: KernelDesc) -> ir.Function:
                 b.store(ident, slot(ir.Constant(_I64, lane)))
             loops.close(blk, blocks, f"l{level}g")
 
-        def guarded_always(count, tag, emit_loop):
-            guarded(count, tag, emit_loop, always=True)
-
-        guarded_always(blocks, f"l{level}g", block_loop)
+        guarded(blocks, f"l{level}g", block_loop, always=True)
         rest = b.urem(chunks, group)
-        guarded_always(rest, f"l{level}c", lambda: chunks_from(b.mul(blocks, group, flags=("nsw",)), rest,
-                                                              f"l{level}"))
+        guarded(rest, f"l{level}c", lambda: chunks_from(b.mul(blocks, group, flags=("nsw",)), rest, f"l{level}"),
+                always=True)
         if tail is not None:
             guarded(tail, f"l{level}t", tail_loop)
         return scalar.reduce_combine(e, "sum", Val(b.load(outer), _dt.float64), e.cast(folded(), _dt.float64))

@@ -24,8 +24,8 @@ precision they are evaluated in):
   no rint and no float->int conversion.  2^k is applied as two factors so
   results that underflow into subnormals are rounded once, or as one where the
   caller's range keeps the result normal (tanh, erf); where only the upper end
-  is known to be small (sigmoid's exp(-|x|)), as 2^(k+s) and a constant 2^-s.  Inputs are clamped
-  first, so overflow to inf and underflow to 0 happen in the final multiply;
+  is known to be small (sigmoid's exp(-|x|)), as 2^(k+s) and a constant 2^-s.
+  Inputs are clamped first, so overflow to inf and underflow to 0 happen in the final multiply;
   the clamps pass NaN through, and NaN stays NaN to the end without a select.
   These loops are bound by the vector FMA/multiply ports (two on x86), so
   every multiply saved counts: a float32 exp is 10 or 11 of them.
@@ -427,9 +427,9 @@ def _exp_clamped_steps(o: _Ops, x, lo: float | None, hi: float | None, x_min: fl
     # (1 + em) 2^k rounds once while normal, and again only on the way into subnormals
     if x_min is not None and x_max is not None:
         shift = (1 - o.bias) - math.floor(x_min / _LN2 - 0.5)  # 2^(k + shift) is normal
-    if x_min is not None and x_max is not None and x_max / _LN2 + 1 + shift < o.bias:
-        s1 = o.pow2(o.b.add(k, o.ic(shift)))
-        return o.mul(o.fma(em, s1, s1), o.c(2.0 ** -shift))
+        if x_max / _LN2 + 1 + shift < o.bias:
+            s1 = o.pow2(o.b.add(k, o.ic(shift)))
+            return o.mul(o.fma(em, s1, s1), o.c(2.0 ** -shift))
     k1 = o.b.ashr(k, o.ic(1))
     s1, s2 = o.pow2(k1), o.pow2(o.b.sub(k, k1))
     return o.mul(o.fma(em, s1, s1), s2)

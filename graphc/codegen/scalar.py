@@ -550,25 +550,11 @@ def _fmod(e, args, attrs, out):
     return Val(e.b.frem(a.v, b.v), a.dtype)
 
 
-def _constant_exponent(b: Val):
-    """The value of a constant (splat) exponent, else None."""
-    c = b.v
-    if isinstance(c, ir.CastInstr) and c.opname in ("fptrunc", "fpext"):
-        c = c.operands[0]          # a wrapped Python number, cast to the computation's dtype
-    if isinstance(c, ir.Constant) and isinstance(c.constant, (int, float)):
-        return float(c.constant)
-    return None
-
-
 @_register("pow")
 def _pow(e, args, attrs, out):
     a, b = args
     if not _is_float(a.dtype):
         raise Unsupported("integer pow")
-    half = _constant_exponent(b)
-    if half in (0.5, -0.5):   # sqrt and rsqrt, as numpy and torch take these exponents (pow(-inf, .5) is nan)
-        root = e.intrinsic("sqrt", a.v)
-        return Val(root if half > 0 else e.b.fdiv(e.fconst(a.dtype, 1.0), root), a.dtype)
     return Val(mathlib.emit_pow(e.b, a.v, b.v), a.dtype)
 
 

@@ -169,10 +169,11 @@ class _BlockStages:
         fn = self.b.function
         n_stages = max(last for _, last in self.stages) + 1
         stage_blocks = []
+        streamed = self._streamed()
         for s in range(n_stages):
             first_block = len(fn.blocks)
-            if s == PREFETCH_STAGE and self._streamed():
-                self._prefetching_stage(s, start)
+            if s == PREFETCH_STAGE and streamed:
+                self._prefetching_stage(s, start, streamed)
             else:
                 j, _, _ = self.loops.open(f"{self.tag}.s{s}")
                 self._stage(s, self.b.add(start, j, flags=("nuw", "nsw")), j)
@@ -185,17 +186,17 @@ class _BlockStages:
         """The inputs read along the row element by element: [(k, itemsize)]."""
         return [(k, o.dtype.itemsize) for k, o in enumerate(self.desc.inputs) if self.strides[k] == 1]
 
-    def _prefetching_stage(self, s: int, start: ir.Value) -> None:
+    def _prefetching_stage(self, s: int, start: ir.Value, streamed: list) -> None:
         """Stage s as a loop over cache-line chunks of the block, each chunk prefetching the
-        streamed inputs' lines PREFETCH_BLOCKS blocks ahead, then running its elements as an
+        ``streamed`` inputs' lines PREFETCH_BLOCKS blocks ahead, then running its elements as an
         inner loop (of constant trip count: LLVM vectorizes and unrolls it whole)."""
         b, line = self.b, nt.ALIGN
-        chunk = max(1, line // max(size for _, size in self._streamed()))
+        chunk = max(1, line // max(size for _, size in streamed))
         ahead = PREFETCH_BLOCKS * self.block
         c, _, _ = self.loops.open(f"{self.tag}.s{s}c")
         first = b.mul(c, ir.Constant(_I64, chunk), flags=("nuw", "nsw"))
         at = b.add(b.add(start, first, flags=("nuw", "nsw")), ir.Constant(_I64, ahead))
-        for k, size in self._streamed():
+        for k, size in streamed:
             for off in range(0, chunk * size, line):
                 # no inbounds: the address may lie past the input, which a prefetch may do
                 p = b.gep(self.in_ptrs[k], [b.add(self.index[k], at)])

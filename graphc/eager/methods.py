@@ -212,11 +212,7 @@ def copy_(self, src, non_blocking: bool = False, *, _fill: bool = False):
     r = P.cast(src, self._dtype) if src._dtype is not self._dtype else basic.clone(src)
     if GRAD.enabled and self._requires_grad:
         # keep a node (torch: CopyBackwards) that sends a zero gradient to the overwritten value
-        from .dispatch import apply
-        from ..ops import get
-
-        never = Tensor._make(np.zeros((), dtype=bool))
-        r = apply(get("where"), (never, self._snapshot(), r), {})
+        r = P.zero_gradient_to(r, self._snapshot())
     return self._commit_inplace(r, "copy_")
 
 

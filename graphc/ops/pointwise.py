@@ -380,12 +380,6 @@ def _fmod(a, b):
 
 def _pow(a, b):
     _no_bool(a, "pow")
-    if a.dtype.kind == "f" and b.ndim == 0 and b in (0.5, -0.5):
-        # torch's fast paths: sqrt and rsqrt (numpy's power takes 0.5 that way too, not -0.5):
-        # (-inf) ** -0.5 is nan and (-0.0) ** -0.5 is -inf, as in torch
-        with quiet():
-            root = np.sqrt(a)
-            return root if b > 0 else np.reciprocal(root)
     if a.dtype.kind in "iu":
         neg = b < 0
         if neg.any():

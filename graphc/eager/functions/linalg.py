@@ -160,8 +160,7 @@ ger = outer
 
 def _zero_term(t: Tensor) -> Tensor:
     """Zeros shaped like ``t``, connected to it with a zero gradient (nan in ``t`` ignored)."""
-    never = Tensor._make(np.zeros((), dtype=bool))
-    return _pw.where(never, t, 0) if t.requires_grad else t.new_zeros(t.shape)
+    return _pw.zero_gradient_to(t.new_zeros(()), t) if t.requires_grad else t.new_zeros(t.shape)
 
 
 def _scaled_sum(input: Tensor, prod: Tensor, beta, alpha, op: str) -> Tensor:

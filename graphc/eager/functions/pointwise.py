@@ -15,6 +15,7 @@ from ...ops import get as _get
 from .._args import as_tensor_arg, fill_scalar, wrap
 from ..dispatch import apply, result_dtype
 from ..tensor import Tensor
+from ..node import named
 from .basic import clone
 from .out import write_out
 
@@ -173,7 +174,13 @@ def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
     if (isinstance(exponent, numbers.Integral) and exponent < 0 and not a._dtype.is_floating_point):
         # a tensor exponent gives 0 / +-1 there; a negative Python int is refused, as in torch
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    r = apply(_POW, (a, b), {})
+    if (isinstance(exponent, (float, int)) and not isinstance(exponent, bool) and exponent in (0.5, -0.5)
+            and a._dtype.is_floating_point):
+        # torch's fast paths, in both modes (traced code stages these nodes too): (-inf) ** 0.5 is
+        # nan and (-0.0) ** -0.5 is -inf, not C pow's +inf and +inf
+        r = named(sqrt(a) if exponent > 0 else rsqrt(a), "PowBackward0")
+    else:
+        r = apply(_POW, (a, b), {})
     return r if out is None else write_out(r, out, "pow")
 
 
@@ -432,6 +439,13 @@ def sinc(input: Tensor, *, out=None) -> Tensor:
     px = mul(where(zero, 1.0, x), np.pi)  # a safe 1 at 0 keeps nan out of the gradient
     r = where(zero, 1.0, div(sin(px), px))
     return r if out is None else write_out(r, out, "sinc")
+
+
+def zero_gradient_to(value: Tensor, t: Tensor) -> Tensor:
+    """``value`` (broadcast to ``t``'s shape) with ``t`` kept in the graph at a zero gradient, nan in
+    ``t`` ignored: what torch's CopyBackwards gives an overwritten tensor, and addmm a skipped term."""
+    never = Tensor._make(np.zeros((), dtype=bool))
+    return apply(_WHERE, (never, t, value), {})
 
 
 def _threshold_backward(grad: Tensor, output: Tensor, threshold) -> Tensor:
